@@ -1,0 +1,53 @@
+"""Local response normalisation (AlexNet section 3.3; GoogLeNet's stem)."""
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="keras_cnns")
+class LocalResponseNormalization(keras.layers.Layer):
+    """Cross-channel LRN in TensorFlow's convention.
+
+    ``b_c = a_c / (bias + alpha * sum_{c'=c-r}^{c+r} a_{c'}^2) ** beta`` with
+    ``r = depth_radius`` (window ``2r + 1``). ``alpha`` is *not* divided by the window:
+    this is the AlexNet paper's convention and ``tf.nn.local_response_normalization``'s.
+
+    Caffe's LRN layer divides alpha by ``local_size``; convert a Caffe prototxt with
+    :meth:`from_caffe` (``alpha_tf = alpha_caffe / local_size``). The sum runs in
+    float32 even under a float16 policy, since squares overflow float16.
+    """
+
+    def __init__(self, depth_radius=2, bias=1.0, alpha=1e-4, beta=0.75, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(depth_radius, int) or isinstance(depth_radius, bool) or depth_radius < 0:
+            raise ValueError(f"depth_radius must be a non-negative int, got {depth_radius!r}")
+        for arg, value in (("bias", bias), ("alpha", alpha), ("beta", beta)):
+            if not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{arg} must be a non-negative number, got {value!r}")
+        self.depth_radius = depth_radius
+        self.bias = float(bias)
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+
+    @classmethod
+    def from_caffe(cls, local_size=5, alpha=1e-4, beta=0.75, k=1.0, **kwargs):
+        """Build from Caffe's ``lrn_param`` (``ACROSS_CHANNELS``)."""
+        if not isinstance(local_size, int) or local_size < 1 or local_size % 2 == 0:
+            raise ValueError(f"local_size must be a positive odd int, got {local_size!r}")
+        return cls(depth_radius=(local_size - 1) // 2, bias=k, alpha=alpha / local_size,
+                   beta=beta, **kwargs)
+
+    def call(self, inputs):
+        x = tf.cast(inputs, tf.float32)
+        y = tf.nn.local_response_normalization(
+            x, depth_radius=self.depth_radius, bias=self.bias, alpha=self.alpha, beta=self.beta)
+        return tf.cast(y, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(depth_radius=self.depth_radius, bias=self.bias, alpha=self.alpha,
+                      beta=self.beta)
+        return config

@@ -1,0 +1,5 @@
+"""One module per family; importing this registers every variant."""
+
+from keras_cnns.models.googlenet import GoogLeNet
+
+__all__ = ["GoogLeNet"]

@@ -1,0 +1,47 @@
+"""Shared fixtures: real images only (scikit-learn's bundled digits and sample photos)."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def photos():
+    """scikit-learn's two sample photos (china.jpg, flower.jpg), uint8 427x640x3."""
+    from sklearn.datasets import load_sample_images
+
+    return [np.asarray(img, dtype=np.uint8) for img in load_sample_images().images]
+
+
+@pytest.fixture(scope="session")
+def photo_batch(photos):
+    """The two photos stacked, [2, 427, 640, 3] uint8."""
+    return np.stack(photos)
+
+
+def small_photos(photos, size, n=2):
+    """The photos resized to ``size`` x ``size``, float32 in 0-255, [n, size, size, 3]."""
+    import tensorflow as tf
+
+    batch = np.stack(photos)[:n]
+    return tf.image.resize(batch.astype("float32"), (size, size)).numpy()
+
+
+@pytest.fixture(scope="session")
+def digits_data():
+    """Real handwritten digits: (x_train, y_train, x_test, y_test), uint8 RGB 32x32,
+    a fixed stratified split of scikit-learn's 1,797 8x8 digits."""
+    import tensorflow as tf
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    d = load_digits()
+    x = (d.images / 16.0 * 255.0).astype("float32")[..., None]
+    x = tf.image.resize(x, (32, 32), method="bilinear").numpy()
+    x = np.repeat(np.clip(np.round(x), 0, 255).astype("uint8"), 3, axis=-1)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, d.target, test_size=0.2, random_state=0,
+                                              stratify=d.target)
+    return x_tr, y_tr.astype("int64"), x_te, y_te.astype("int64")

@@ -1,0 +1,1 @@
+"""keras-tuner searches over the keras_cnns networks' filter counts and dropout."""
