@@ -83,7 +83,9 @@ class ModelInfo:
     included); ``params_with_aux`` the same with every aux head; ``trainable_params``
     the trainable count (comparable with torchvision's ``num_params``). ``macs`` counts
     convolution and dense multiply-adds at ``default_input_shape``. ``reported`` holds
-    the paper's error figures in percent.
+    the paper's error figures in percent. ``end_points`` names every layer a user may
+    tap (TF-Slim style); ``stage_outputs`` the last output of each resolution stage,
+    the default of ``feature_extractor``.
     """
 
     name: str
@@ -104,6 +106,7 @@ class ModelInfo:
     default_classes: int = 1000
     layout: str = ""
     end_points: Tuple[str, ...] = ()
+    stage_outputs: Tuple[str, ...] = ()
     build_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     notes: str = ""
 

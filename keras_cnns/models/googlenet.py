@@ -200,6 +200,7 @@ _PAPER = dict(
     min_input_size=32, aux_loss_weights={"main": 1.0, "aux1": AUX_LOSS_WEIGHT,
                                          "aux2": AUX_LOSS_WEIGHT},
     end_points=END_POINTS,
+    stage_outputs=("conv1", "conv2", "inception_3b", "inception_4e", "inception_5b"),
 )
 
 register_model(ModelInfo(
