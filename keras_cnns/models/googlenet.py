@@ -119,7 +119,8 @@ def GoogLeNet(include_top=True, weights=None, input_tensor=None, input_shape=Non
     compile it with ``loss_weights=keras_cnns.aux_loss_weights(model)`` (0.3 per aux
     head) and evaluate or export ``keras_cnns.inference_model(model)``. The aux heads
     match the paper at 224 (a 4x4x128 grid into FC 1024); they need an input of at
-    least :func:`min_input_size` (65 px for the paper's pooling). Without aux heads the
+    least :func:`min_input_size` (79 px with the paper's ceil-mode pools, where the 4a grid
+    reaches 5x5; 63 px for torchvision's adaptive pool). Without aux heads the
     minimum is 32 px. The head's 7x7 average pool is global average pooling, so other
     input sizes work.
 
