@@ -36,6 +36,10 @@ def serving_model(model, name=None):
     return keras.Model(images, {key: y}, name=f"{main.name}_serving"), key
 
 
+def _write_archive(archive, directory):
+    archive.write_out(directory, verbose=False)
+
+
 def export_saved_model(model, path, overwrite=False, name=None):
     """Write ``model`` as a TensorFlow SavedModel at ``path``, atomically.
 
@@ -66,7 +70,7 @@ def export_saved_model(model, path, overwrite=False, name=None):
     archive.add_endpoint("serving_default", serve)
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent)
     try:
-        archive.write_out(tmp, verbose=False)
+        _write_archive(archive, tmp)
         if os.path.exists(path):
             old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.old.", dir=parent)
             os.rename(path, os.path.join(old, "export"))

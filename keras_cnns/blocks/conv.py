@@ -6,7 +6,8 @@ from keras import layers
 
 
 def conv_bn_act(x, filters, kernel_size, strides=1, padding="same", *, name,
-                batch_norm=False, bn_epsilon=1e-3, bn_scale=True, use_bias=None,
+                batch_norm=False, bn_epsilon=1e-3, bn_scale=True, bn_momentum=0.99,
+                use_bias=None,
                 activation="relu", groups=1, kernel_initializer="glorot_uniform",
                 bias_initializer="zeros", kernel_regularizer=None):
     """Convolution, optional BatchNorm, activation; the block's output layer is ``name``.
@@ -29,7 +30,8 @@ def conv_bn_act(x, filters, kernel_size, strides=1, padding="same", *, name,
         return layers.Conv2D(filters, kernel_size, activation=activation, name=name,
                              **conv_kwargs)(x)
     x = layers.Conv2D(filters, kernel_size, name=f"{name}_conv", **conv_kwargs)(x)
-    x = layers.BatchNormalization(epsilon=bn_epsilon, scale=bn_scale, name=f"{name}_bn")(x)
+    x = layers.BatchNormalization(epsilon=bn_epsilon, scale=bn_scale, momentum=bn_momentum,
+                                  name=f"{name}_bn")(x)
     if activation is None:
         return x
     return layers.Activation(activation, name=name)(x)

@@ -34,7 +34,8 @@ AUX_ON = {"inception_4a": "aux1", "inception_4d": "aux2"}
 AUX_LOSS_WEIGHT = 0.3
 
 VARIANTS = ("paper", "bn", "torchvision")
-# What each variant changes. torchvision's BasicConv2d is conv (no bias) + BN(eps 1e-3).
+# What each variant changes. torchvision's BasicConv2d is conv (no bias) + BN(eps 1e-3,
+# torch momentum 0.1 = Keras momentum 0.9); the bn variant uses the same BN.
 _VARIANT = {
     "paper": dict(batch_norm=False, lrn=True, big_kernel=5, pool4=3, adaptive_aux=False),
     "bn": dict(batch_norm=True, lrn=False, big_kernel=5, pool4=3, adaptive_aux=False),
@@ -151,6 +152,7 @@ def GoogLeNet(include_top=True, weights=None, input_tensor=None, input_shape=Non
     def conv(x, filters, kernel, strides=1, padding="same", name=None):
         return conv_bn_act(x, filters, kernel, strides, padding, name=name,
                            batch_norm=cfg["batch_norm"], bn_epsilon=1e-3,
+                           bn_momentum=0.9,
                            kernel_initializer=kinit, bias_initializer=binit)
 
     def lrn(x, name):
