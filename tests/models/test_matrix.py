@@ -1,0 +1,161 @@
+"""One matrix over every registry entry (keras.applications' style of test).
+
+Default-size models are built once per session (``default_model``); the other checks
+run at the entry's minimum input size with 3 classes, on real photos.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_cnns
+from tests.conftest import small_photos
+
+NAMES = keras_cnns.available_models()
+CLASSES = 3
+_CACHE = {}
+
+
+def info_of(name):
+    return keras_cnns.model_info(name)
+
+
+def small_size(name):
+    return max(info_of(name).min_input_size, 32)
+
+
+def small_shape(name):
+    return (small_size(name), small_size(name), info_of(name).default_input_shape[-1])
+
+
+def default_model(name):
+    if ("default", name) not in _CACHE:
+        _CACHE[("default", name)] = keras_cnns.build(name)
+    return _CACHE[("default", name)]
+
+
+def small_model(name):
+    """The entry at its minimum input size (32 at least), 3 classes, on an input_tensor."""
+    if ("small", name) not in _CACHE:
+        keras.utils.set_random_seed(0)
+        tensor = keras.Input(small_shape(name))
+        model = keras_cnns.build(name, input_tensor=tensor, classes=CLASSES)
+        assert model.inputs[0] is tensor
+        _CACHE[("small", name)] = model
+    return _CACHE[("small", name)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_models():
+    yield
+    _CACHE.clear()
+    keras.backend.clear_session()
+
+
+def real_batch(photos, name, n=2):
+    size = small_size(name)
+    x = small_photos(photos, size, n) / 127.5 - 1.0
+    if info_of(name).default_input_shape[-1] == 1:
+        x = x.mean(axis=-1, keepdims=True)
+    return x.astype("float32")
+
+
+def main_output(out):
+    return out["main"] if isinstance(out, dict) else out
+
+
+def test_registry_is_populated():
+    families = {info_of(n).family for n in NAMES}
+    assert len(NAMES) >= 3 and "googlenet" in families
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_default_build_matches_reference(name):
+    info = info_of(name)
+    model = default_model(name)
+    assert model.name == name
+    assert tuple(model.inputs[0].shape[1:]) == tuple(info.default_input_shape)
+    assert model.count_params() == info.params
+    prof = keras_cnns.profile(model)
+    assert prof.params == model.count_params()
+    assert prof.macs == info.macs
+    if info.trainable_params is not None:
+        assert prof.trainable_params == info.trainable_params
+    assert main_output(model.output).shape[-1] == info.default_classes
+
+
+@pytest.mark.parametrize("pooling", ["avg", "max"])
+@pytest.mark.parametrize("name", NAMES)
+def test_headless_with_pooling(name, pooling):
+    model = keras_cnns.build(name, include_top=False, pooling=pooling,
+                             input_shape=small_shape(name))
+    assert len(model.output.shape) == 2 and model.output.shape[-1] > 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_minimum_size_custom_classes_and_input_tensor(name):
+    info = info_of(name)
+    channels = info.default_input_shape[-1]
+    model = small_model(name)
+    assert tuple(model.inputs[0].shape[1:]) == small_shape(name)
+    assert main_output(model.output).shape[-1] == CLASSES
+    if info.min_input_size > 1:
+        low = info.min_input_size - 1
+        with pytest.raises(ValueError, match="minimum"):
+            keras_cnns.build(name, input_shape=(low, low, channels), classes=CLASSES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_forward_and_one_training_step(name, photos):
+    model = small_model(name)
+    x = real_batch(photos, name)
+    out = model(x, training=False)
+    for value in (out.values() if isinstance(out, dict) else [out]):
+        assert np.all(np.isfinite(np.asarray(value)))
+    y = tf.constant([0, 2])
+    with tf.GradientTape() as tape:
+        out = model(x, training=True)
+        heads = out.values() if isinstance(out, dict) else [out]
+        loss = tf.add_n([tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, h))
+                         for h in heads])
+    grads = tape.gradient(loss, model.trainable_weights)
+    dead = [w.path for w, g in zip(model.trainable_weights, grads)
+            if g is None or not np.any(np.asarray(g))]
+    assert not dead, f"{len(dead)} trainable weights got no gradient, e.g. {dead[:5]}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_keras_round_trip_safe_mode(name, photos, tmp_path):
+    model = small_model(name)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    again = keras.saving.load_model(path, safe_mode=True)
+    x = real_batch(photos, name)
+    a, b = model(x, training=False), again(x, training=False)
+    if isinstance(a, dict):
+        assert set(a) == set(b)
+        pairs = [(a[k], b[k]) for k in a]
+    else:
+        pairs = [(a, b)]
+    for u, v in pairs:
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+
+
+def one_per_family():
+    seen = {}
+    for name in NAMES:
+        seen.setdefault(info_of(name).family, name)
+    return sorted(seen.values())
+
+
+@pytest.mark.parametrize("name", one_per_family())
+def test_mixed_float16(name, photos):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = keras_cnns.build(name, input_shape=small_shape(name), classes=CLASSES)
+        out = main_output(model(real_batch(photos, name), training=False))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert out.dtype == tf.float32
+    assert np.all(np.isfinite(np.asarray(out)))
