@@ -1,8 +1,11 @@
 """The ``keras-cnns`` command: thin wrappers that parse, call the library and print.
 
-Each subcommand is a function ``_cmd_<name>(args)`` with its parser built in
-``_add_<name>``; :data:`SUBCOMMANDS` lists them. Errors the user can fix print one
-line on stderr and exit with status 2; nothing prints a traceback for bad input.
+Each subcommand here is a function ``_cmd_<name>(args)`` with its parser built in
+``_add_<name>``. Other packages add theirs through :data:`PLUGINS`: modules with an
+``add_parsers(subparsers)`` function that registers subcommands with
+``set_defaults(func=...)``. Errors the user can fix print one line on stderr and exit
+with status 2 (raise :class:`UsageError` or ``ValueError``); nothing prints a traceback
+for bad input.
 """
 
 from __future__ import annotations
@@ -130,6 +133,9 @@ def _cmd_demo(args):
 
 
 SUBCOMMANDS = ("list", "info", "summary", "demo")
+# Modules contributing subcommands (train, evaluate, export, tune, ...), in help order.
+PLUGINS = ("keras_cnns.training.cli", "tuning.cli", "keras_cnns.visualize_cli",
+           "keras_cnns.weights.cli")
 
 
 def build_parser():
@@ -141,6 +147,19 @@ def build_parser():
     sub.required = True
     for name in SUBCOMMANDS:
         globals()[f"_add_{name}"](sub)
+        sub.choices[name].set_defaults(func=globals()[f"_cmd_{name}"])
+    import importlib
+    import importlib.util
+
+    for module in PLUGINS:
+        if importlib.util.find_spec(module.rsplit(".", 1)[0]) is None:
+            continue
+        try:
+            spec = importlib.util.find_spec(module)
+        except ModuleNotFoundError:
+            spec = None
+        if spec is not None:
+            importlib.import_module(module).add_parsers(sub)
     return parser
 
 
@@ -148,7 +167,7 @@ def main(argv=None):
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        globals()[f"_cmd_{args.command}"](args)
+        status = args.func(args)
     except UsageError as err:
         print(str(err), file=sys.stderr)
         return 2
@@ -158,7 +177,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return int(status or 0)
 
 
 if __name__ == "__main__":
