@@ -33,15 +33,7 @@ def small_photos(photos, size, n=2):
 @pytest.fixture(scope="session")
 def digits_data():
     """Real handwritten digits: (x_train, y_train, x_test, y_test), uint8 RGB 32x32,
-    a fixed stratified split of scikit-learn's 1,797 8x8 digits."""
-    import tensorflow as tf
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    keras_cnns.data's fixed stratified split of scikit-learn's 1,797 8x8 digits."""
+    from keras_cnns.data import digits_arrays
 
-    d = load_digits()
-    x = (d.images / 16.0 * 255.0).astype("float32")[..., None]
-    x = tf.image.resize(x, (32, 32), method="bilinear").numpy()
-    x = np.repeat(np.clip(np.round(x), 0, 255).astype("uint8"), 3, axis=-1)
-    x_tr, x_te, y_tr, y_te = train_test_split(x, d.target, test_size=0.2, random_state=0,
-                                              stratify=d.target)
-    return x_tr, y_tr.astype("int64"), x_te, y_te.astype("int64")
+    return digits_arrays(32)
