@@ -1,0 +1,274 @@
+"""The ResNet family against keras.applications, torchvision's counts and the papers' tables."""
+
+import sys
+import types
+
+import keras
+import numpy as np
+import pytest
+
+import keras_cnns
+from keras_cnns.models import resnet
+from tests.models.kapps_compat import assert_same_as_keras
+
+# Keras totals (count_params, BN moving statistics included).
+KERAS_TOTALS = {
+    "resnet50": 25_636_712, "resnet101": 44_707_176, "resnet152": 60_419_944,  # k.applications
+    "resnet50_v2": 25_613_800,  # keras.applications.ResNet50V2
+}
+# torchvision num_params (bias-free convolutions) and the conv bias count we add.
+TORCHVISION = {
+    "resnet18": (11_689_512, 4_800),   # 64 + 4*64 + (4*128+128) + (4*256+256) + (4*512+512)
+    "resnet34": (21_797_672, 8_512),   # 64 + 6*64 + (8*128+128) + (12*256+256) + (6*512+512)
+    "resnext50_32x4d": (25_028_904, 0),
+    "wide_resnet50_2": (68_883_240, 0),
+}
+# Multiply-adds (conv + dense): keras_cnns.profile, checked against torchvision's
+# published GFLOPS (1.81, 3.66, 4.10 [v1.5; v1 strides the 1x1: 3.86], 4.23, 11.40).
+MACS = {"resnet50": 3_857_973_248}
+TORCHVISION_GMACS = {"resnet18": 1.81, "resnet34": 3.66, "resnext50_32x4d": 4.23,
+                     "wide_resnet50_2": 11.40}
+
+_MODELS = {}
+
+
+def built(name):
+    """Each registry model built once per module (logits out)."""
+    if name not in _MODELS:
+        _MODELS[name] = keras_cnns.build(name, classifier_activation=None)
+    return _MODELS[name]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _free_models():
+    yield
+    _MODELS.clear()
+    keras.backend.clear_session()
+
+
+RESNET_ENTRIES = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet50_v2",
+                  "resnet101_v2", "resnet152_v2", "resnext50_32x4d", "resnext101_32x4d",
+                  "wide_resnet50_2", "wrn28_10"]
+
+
+@pytest.mark.parametrize("name", RESNET_ENTRIES)
+def test_counts_match_model_info(name):
+    info = keras_cnns.model_info(name)
+    model = built(name)
+    prof = keras_cnns.profile(model)
+    assert model.name == name
+    assert prof.params == model.count_params() == info.params
+    assert prof.trainable_params == info.trainable_params
+    assert prof.macs == info.macs
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_TOTALS))
+def test_keras_totals(name):
+    assert built(name).count_params() == KERAS_TOTALS[name]
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_trainable_is_torchvision_plus_conv_biases(name):
+    tv, biases = TORCHVISION[name]
+    model = built(name)
+    conv_biases = sum(int(np.prod(w.shape)) for w in model.trainable_weights
+                      if w.path.endswith("_conv/bias"))
+    assert conv_biases == biases
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable == tv + biases
+    assert abs(keras_cnns.profile(model).macs / 1e9 - TORCHVISION_GMACS[name]) < 0.01
+
+
+def test_resnet50_multiply_adds():
+    assert keras_cnns.profile(built("resnet50")).macs == MACS["resnet50"]
+
+
+def test_wrn28_10_reference():
+    # The authors' WRN-28-10 (CIFAR-10): 36,479,194 trainable (36.5 M in the paper);
+    # BN moving statistics: 2 x (25 BN layers' channels) = 17,952.
+    model = built("wrn28_10")
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == 36_479_194
+    assert model.count_params() == 36_479_194 + 17_952
+
+
+# He et al. 2015, Table 1: output size of each stage at 224.
+TABLE1 = {"conv1_relu": 112, "pool1_pool": 56, "conv2": 56, "conv3": 28, "conv4": 14,
+          "conv5": 7}
+
+
+@pytest.mark.parametrize("name,width", [("resnet18", 1), ("resnet50", 4), ("resnet152", 4),
+                                        ("resnext50_32x4d", 4)])
+def test_end_points_match_table1(name, width):
+    model = built(name)
+    info = keras_cnns.model_info(name)
+    stages = resnet.STAGES[{"resnet18": 18, "resnet50": 50, "resnet152": 152,
+                            "resnext50_32x4d": 50}[name]][1]
+    for ep in info.end_points:
+        stage = ep.split("_")[0]
+        key = ep if ep in TABLE1 else stage
+        shape = model.get_layer(ep).output.shape
+        assert shape[1] == shape[2] == TABLE1[key], (ep, shape)
+    for stage, filters, n in zip(resnet.STAGE_NAMES, resnet.STAGE_FILTERS, stages):
+        assert model.get_layer(f"{stage}_block{n}_out").output.shape[-1] == filters * width
+    sizes = [model.get_layer(n).output.shape[1] for n in info.stage_outputs]
+    assert sizes == [112, 56, 28, 14, 7]
+
+
+def test_v2_stage_outputs_and_strides():
+    model = built("resnet50_v2")
+    info = keras_cnns.model_info("resnet50_v2")
+    sizes = [model.get_layer(n).output.shape[1] for n in info.stage_outputs]
+    assert sizes == [112, 56, 28, 14, 7]
+    # keras.applications' v2 downsamples in the last block: conv2 ends at 28.
+    assert model.get_layer("conv2_block3_out").output.shape[1] == 28
+    assert model.get_layer("conv5_block3_out").output.shape[1:] == (7, 7, 2048)
+
+
+def test_v1_stride_on_first_1x1_and_biases():
+    model = built("resnet50")
+    assert model.get_layer("conv3_block1_1_conv").strides == (2, 2)
+    assert model.get_layer("conv3_block1_2_conv").strides == (1, 1)
+    assert model.get_layer("conv1_conv").use_bias
+    assert model.get_layer("conv1_bn").epsilon == pytest.approx(1.001e-5)
+    assert model.get_layer("conv1_pad").padding == ((3, 3), (3, 3))
+    assert model.get_layer("pool1_pad").padding == ((1, 1), (1, 1))
+    tv = built("resnext50_32x4d")
+    assert tv.get_layer("conv3_block1_1_conv").strides == (1, 1)
+    assert tv.get_layer("conv3_block1_2_conv").strides == (2, 2)
+    assert tv.get_layer("conv3_block1_2_conv").groups == 32
+    assert tv.get_layer("conv2_block1_2_conv").filters == 128
+    assert not tv.get_layer("conv1_conv").use_bias
+
+
+KERAS_APPS = {
+    "resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152",
+    "resnet50_v2": "ResNet50V2", "resnet101_v2": "ResNet101V2", "resnet152_v2": "ResNet152V2",
+}
+
+
+@pytest.mark.parametrize("name", list(KERAS_APPS))
+def test_weight_compatible_with_keras_applications(name, photos):
+    from tests.conftest import small_photos
+
+    theirs = getattr(keras.applications, KERAS_APPS[name])(weights=None,
+                                                             classifier_activation=None)
+    ours = built(name)
+    assert ours.count_params() == theirs.count_params()
+    x = small_photos(photos, 224)
+    x = x[..., ::-1] - np.array([103.939, 116.779, 123.68], "float32")  # caffe preprocessing
+    assert_same_as_keras(ours, theirs, x)
+    assert keras_cnns.profile(theirs).macs == keras_cnns.profile(ours).macs
+    del theirs
+
+
+def test_resnext101_and_wrn_forward_tiny(photos):
+    # Grouped convolutions are slow on CPU: 64x64, headless.
+    from tests.conftest import small_photos
+
+    for name in ("resnext50_32x4d", "wrn28_10"):
+        model = keras_cnns.build(name, include_top=False, pooling="avg",
+                                 input_shape=(64, 64, 3))
+        out = model.predict(small_photos(photos, 64) / 255.0, verbose=0)
+        assert np.all(np.isfinite(out)) and out.shape[0] == 2
+
+
+def test_wrn_cifar_layout():
+    model = keras_cnns.WideResNet(depth=16, width=2, dropout=0.3, classes=10)
+    assert model.name == "wrn16_2"
+    assert model.get_layer("conv2_block2_out").output.shape[1:] == (32, 32, 32)
+    assert model.get_layer("conv3_block2_out").output.shape[1:] == (16, 16, 64)
+    assert model.get_layer("conv4_block2_out").output.shape[1:] == (8, 8, 128)
+    assert model.get_layer("conv2_block1_dropout").rate == 0.3
+    assert not any(getattr(l, "use_bias", False) for l in model.layers
+                   if isinstance(l, keras.layers.Conv2D))
+
+
+def test_stochastic_depth_option():
+    model = keras_cnns.ResNet18(stochastic_depth=0.5, input_shape=(64, 64, 3), classes=10)
+    sd = [l for l in model.layers if isinstance(l, keras_cnns.layers.StochasticDepth)]
+    assert len(sd) == 8
+    probs = [l.survival_probability for l in sd]
+    assert probs == pytest.approx([1 - l / 8 * 0.5 for l in range(1, 9)])
+    assert probs[-1] == pytest.approx(0.5)
+    assert sd[0].name == "conv2_block1_add"
+    # Same weights as the plain network; p_L = 1 is the plain network.
+    plain = keras_cnns.ResNet18(input_shape=(64, 64, 3), classes=10)
+    assert [tuple(w.shape) for w in plain.weights] == [tuple(w.shape) for w in model.weights]
+    for builder in (keras_cnns.ResNet50V2, keras_cnns.ResNeXt50, keras_cnns.WideResNet):
+        m = builder(stochastic_depth=0.8, include_top=False, input_shape=(32, 32, 3))
+        assert any(isinstance(l, keras_cnns.layers.StochasticDepth) for l in m.layers)
+
+
+def test_kernel_initializer_default_and_override():
+    model = keras_cnns.ResNet18(input_shape=(32, 32, 3), classes=10)
+    assert isinstance(model.get_layer("conv1_conv").kernel_initializer,
+                      keras.initializers.HeNormal)
+    model = keras_cnns.ResNet18(input_shape=(32, 32, 3), classes=10,
+                                kernel_initializer="glorot_uniform")
+    assert isinstance(model.get_layer("conv2_block1_1_conv").kernel_initializer,
+                      keras.initializers.GlorotUniform)
+
+
+def test_imagenet_weights_load_lazily(monkeypatch):
+    calls = []
+    fake = types.ModuleType("keras_cnns.weights.imagenet")
+    fake.load_imagenet_weights = lambda model, key, include_top: calls.append(
+        (model.name, key, include_top))
+    monkeypatch.setitem(sys.modules, "keras_cnns.weights.imagenet", fake)
+    keras_cnns.ResNet50(weights="imagenet", include_top=False, input_shape=(32, 32, 3))
+    keras_cnns.ResNet101V2(weights="imagenet", input_shape=(32, 32, 3))
+    assert calls == [("resnet50", "resnet50", False), ("resnet101_v2", "resnet101_v2", True)]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(depth=42), "depth"),
+    (dict(depth=50, layout="caffe"), "layout"),
+    (dict(depth=18, preact=True), "preact"),
+    (dict(depth=18, groups=32), "groups"),
+    (dict(depth=50, stages=(3, 4, 6)), "stages"),
+    (dict(depth=50, stochastic_depth=0.0), "stochastic_depth"),
+    (dict(depth=50, stochastic_depth=1.5), "stochastic_depth"),
+    (dict(depth=18, weights="imagenet"), "imagenet"),
+    (dict(depth=50, layout="torchvision", groups=32, width_per_group=4, weights="imagenet"),
+     "imagenet"),
+    (dict(depth=50, weights="imagenet", classes=10), "classes"),
+    (dict(depth=50, weights="/no/such/file.weights.h5"), "weights"),
+    (dict(depth=50, input_shape=(3, 224, 224)), "channels"),
+    (dict(depth=50, input_shape=(31, 64, 3)), "minimum"),
+    (dict(depth=50, input_shape=(224, 224)), "rank 3"),
+    (dict(depth=50, pooling="sum"), "pooling"),
+    (dict(depth=50, classes=0), "classes"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        keras_cnns.ResNet(**kwargs)
+
+
+def test_bad_arguments_other_builders():
+    with pytest.raises(ValueError, match="depth"):
+        keras_cnns.WideResNet(depth=27)
+    with pytest.raises(ValueError, match="dropout"):
+        keras_cnns.WideResNet(depth=28, dropout=1.0)
+    with pytest.raises(ValueError, match="imagenet"):
+        keras_cnns.WideResNet(depth=28, weights="imagenet")
+    with pytest.raises(ValueError, match="minimum"):
+        keras_cnns.WideResNet(input_shape=(7, 7, 3))
+    with pytest.raises(ValueError, match="imagenet"):
+        keras_cnns.ResNeXt50(weights="imagenet")
+    with pytest.raises(TypeError, match="stochastic_depth"):
+        keras_cnns.ResNet50(stochastic_depth="0.5")
+
+
+@pytest.mark.slow
+def test_small_resnet_learns_digits(digits_data):
+    """ResNet-18 (one block per stage) at 32x32 on the real digits: loss halves."""
+    keras.utils.set_random_seed(0)
+    x_tr, y_tr, _, _ = digits_data
+    x = x_tr.astype("float32") / 255.0
+    model = keras_cnns.ResNet18(stages=(1, 1, 1, 1), input_shape=(32, 32, 3), classes=10)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    start = model.evaluate(x, y_tr, batch_size=128, verbose=0)[0]
+    hist = model.fit(x, y_tr, batch_size=64, epochs=2, verbose=0, shuffle=True)
+    end = hist.history["loss"][-1]
+    assert end < 0.5 * start, (start, hist.history["loss"])
