@@ -114,7 +114,8 @@ def _default_name(depth, preact, layout, groups, width_per_group, width_factor):
 def ResNet(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
            classes=1000, classifier_activation="softmax", depth=50, preact=False,
            layout="keras", groups=1, width_per_group=64, width_factor=1, stages=None,
-           stochastic_depth=None, kernel_initializer="he_normal", name=None):
+           stochastic_depth=None, kernel_initializer="he_normal", name=None,
+           stage_filters=STAGE_FILTERS):
     """ResNet for ImageNet, one builder for v1, v2, ResNeXt and WRN-50-2.
 
     ``depth`` selects the row of He et al. 2015 Table 1 (18, 34, 50, 101, 152);
@@ -126,6 +127,8 @@ def ResNet(include_top=True, weights=None, input_tensor=None, input_shape=None, 
     et al. 2016, Eq. 4); see :class:`~keras_cnns.layers.StochasticDepth`. See the module
     docstring for the layouts and initialiser. ``weights="imagenet"`` loads
     keras.applications' files for the keras-layout 50/101/152 (v1 and v2).
+    ``stage_filters`` (4 ints) replaces Table 1's base widths 64-128-256-512 of
+    conv2_x..conv5_x (bottleneck outputs are 4x), e.g. for width searches.
     """
     if isinstance(depth, bool) or depth not in STAGES:
         raise ValueError(f"depth must be one of {', '.join(map(str, STAGES))}; got {depth!r}")
@@ -144,7 +147,13 @@ def ResNet(include_top=True, weights=None, input_tensor=None, input_shape=None, 
         raise ValueError("groups, width_per_group and width_factor need a bottleneck depth "
                          "(50, 101, 152)")
     p_last = _check_stochastic_depth(stochastic_depth)
+    if (not isinstance(stage_filters, (tuple, list)) or len(stage_filters) != 4
+            or any(isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in stage_filters)):
+        raise ValueError(f"stage_filters must be 4 positive ints (conv2..conv5), "
+                         f"got {stage_filters!r}")
+    stage_filters = tuple(stage_filters)
     plain = (layout == "keras" and stages == default_stages and groups == 1
+             and stage_filters == STAGE_FILTERS
              and width_per_group == 64 and width_factor == 1)
     key = IMAGENET_KEYS.get((preact, depth)) if plain else None
     model_name = name or _default_name(depth, preact, layout, groups, width_per_group,
@@ -170,7 +179,7 @@ def ResNet(include_top=True, weights=None, input_tensor=None, input_shape=None, 
     survival = (linear_decay(sum(stages), p_last) if p_last is not None
                 else [None] * sum(stages))
     index = 0
-    for s, (stage, filters, n) in enumerate(zip(STAGE_NAMES, STAGE_FILTERS, stages)):
+    for s, (stage, filters, n) in enumerate(zip(STAGE_NAMES, stage_filters, stages)):
         for b in range(n):
             block_name = f"{stage}_block{b + 1}"
             p = survival[index]

@@ -1,0 +1,91 @@
+"""LeNet-5: parameter count, Fig. 2 shapes, bad input, and learning real digits."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_cnns as kc
+from keras_cnns.models import common, lenet
+
+
+def _shapes(model, names):
+    return {n: tuple(model.get_layer(n).output.shape[1:]) for n in names}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return kc.build("lenet5")
+
+
+def test_params_match_paper_count(model):
+    # C1 156 + C3 2,416 + C5 48,120 + F6 10,164 + output 850.
+    assert model.count_params() == 61_706
+    assert kc.model_info("lenet5").params == 61_706
+    assert kc.LeNet5(subsampling="max").count_params() == 61_706  # pooling has no weights
+    assert kc.profile(model).macs == kc.model_info("lenet5").macs == 416_520
+
+
+def test_fig2_shapes(model):
+    assert model.input.shape[1:] == (32, 32, 1)
+    assert _shapes(model, lenet.END_POINTS + ("F6",)) == {
+        "C1": (28, 28, 6), "S2": (14, 14, 6), "C3": (10, 10, 16), "S4": (5, 5, 16),
+        "C5": (1, 1, 120), "F6": (84,)}
+    assert model.output.shape[1:] == (10,)
+    assert model.name == "lenet5"
+    assert model.get_layer("C1").activation.__name__ == "tanh"
+
+
+def test_subsampling_kinds():
+    avg = kc.LeNet5()
+    mx = kc.LeNet5(subsampling="max")
+    assert isinstance(avg.get_layer("S2"), keras.layers.AveragePooling2D)
+    assert isinstance(mx.get_layer("S4"), keras.layers.MaxPooling2D)
+
+
+def test_headless_and_classes():
+    feats = kc.LeNet5(include_top=False, pooling="avg")
+    assert feats.output.shape[1:] == (120,)
+    assert kc.LeNet5(classes=3).output.shape[1:] == (3,)
+
+
+@pytest.mark.parametrize("kwargs, exc", [
+    (dict(subsampling="min"), ValueError),
+    (dict(input_shape=(31, 31, 1)), ValueError),
+    (dict(input_shape=(1, 32, 32)), ValueError),  # channels-first
+    (dict(input_shape=(32, 32)), ValueError),
+    (dict(classes=0), ValueError),
+    (dict(pooling="sum", include_top=False), ValueError),
+    (dict(weights="imagenet"), ValueError),
+    (dict(weights="/no/such/file.weights.h5"), ValueError),
+])
+def test_bad_input(kwargs, exc):
+    with pytest.raises(exc):
+        kc.LeNet5(**kwargs)
+
+
+def test_min_input_size_is_the_smallest_that_builds(monkeypatch):
+    mn = kc.model_info("lenet5").min_input_size
+    assert mn == 32
+    kc.LeNet5(input_shape=(mn, mn, 1))
+    real = common.resolve_input_shape
+    monkeypatch.setattr(common, "resolve_input_shape",
+                        lambda s, t, d, m, **kw: real(s, t, d, 1, **kw))
+    with pytest.raises(Exception):
+        kc.LeNet5(input_shape=(mn - 1, mn - 1, 1))
+
+
+@pytest.mark.slow
+def test_learns_digits(digits_data):
+    """LeNet-5 on the real 8x8 digits (upsampled to 32x32): >= 97 % held out."""
+    x_tr, y_tr, x_te, y_te = digits_data
+    keras.utils.set_random_seed(0)
+    model = kc.build("lenet5")
+    pre = kc.preprocessing(model)  # grey, x * 1.275/255 - 0.1 (paper section II.A)
+    x_tr, x_te = pre(x_tr).numpy(), pre(x_te).numpy()
+    assert x_tr.shape[1:] == (32, 32, 1)
+    assert np.isclose(x_tr.min(), -0.1) and np.isclose(x_tr.max(), 1.175, atol=1e-3)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_tr, y_tr, epochs=20, batch_size=32, verbose=0)
+    _, acc = model.evaluate(x_te, y_te, verbose=0)
+    assert acc >= 0.97, acc

@@ -1,0 +1,103 @@
+"""Network in Network: Caffe NIN-Imagenet and the paper's CIFAR-10 net."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_cnns as kc
+from keras_cnns.models import common, nin
+
+
+def _shapes(model, names):
+    return {n: tuple(model.get_layer(n).output.shape[1:]) for n in names}
+
+
+def test_imagenet_params_and_shapes():
+    model = kc.build("nin")
+    assert model.count_params() == 7_595_176 == kc.model_info("nin").params
+    assert kc.profile(model).macs == kc.model_info("nin").macs == 1_100_188_800
+    assert _shapes(model, nin.end_points("imagenet") + ("cccp8",)) == {
+        "conv1": (54, 54, 96), "cccp1": (54, 54, 96), "cccp2": (54, 54, 96),
+        "pool1": (27, 27, 96), "conv2": (27, 27, 256), "cccp3": (27, 27, 256),
+        "cccp4": (27, 27, 256), "pool2": (13, 13, 256), "conv3": (13, 13, 384),
+        "cccp5": (13, 13, 384), "cccp6": (13, 13, 384), "pool3": (6, 6, 384),
+        "conv4": (6, 6, 1024), "cccp7": (6, 6, 1024), "cccp8": (6, 6, 1000)}
+    assert model.output.shape[1:] == (1000,)
+    # No fully connected layer: the class maps are averaged (section 3.2).
+    assert not [l for l in model.layers if isinstance(l, keras.layers.Dense)]
+    assert model.get_layer("drop3").rate == 0.5
+
+
+def test_cifar_params_and_shapes():
+    model = kc.build("nin_cifar")
+    assert model.count_params() == 966_986 == kc.model_info("nin_cifar").params
+    assert kc.profile(model).macs == kc.model_info("nin_cifar").macs == 222_486_528
+    assert _shapes(model, nin.end_points("cifar") + ("cccp6",)) == {
+        "conv1": (32, 32, 192), "cccp1": (32, 32, 160), "cccp2": (32, 32, 96),
+        "pool1": (16, 16, 96), "conv2": (16, 16, 192), "cccp3": (16, 16, 192),
+        "cccp4": (16, 16, 192), "pool2": (8, 8, 192), "conv3": (8, 8, 192),
+        "cccp5": (8, 8, 192), "cccp6": (8, 8, 10)}
+    assert model.output.shape[1:] == (10,)
+    assert isinstance(model.get_layer("pool2"), keras.layers.AveragePooling2D)
+    assert [model.get_layer(n).rate for n in ("drop1", "drop2")] == [0.5, 0.5]
+
+
+def test_ceil_mode_average_pool_matches_caffe():
+    """Caffe AVE pooling 3x3/2 rounds up and averages only the covered cells."""
+    for n in (6, 7, 8):
+        x = np.arange(n * n, dtype="float32").reshape(1, n, n, 1)
+        out = nin._avg_pool_ceil(keras.Input((n, n, 1)), "p")
+        layer = out._keras_history.operation
+        got = layer(x).numpy()[0, ..., 0]
+        size = -(-(n - 3) // 2) + 1
+        want = np.array([[x[0, 2 * i:2 * i + 3, 2 * j:2 * j + 3, 0].mean()
+                          for j in range(size)] for i in range(size)])
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_headless_and_custom_classes():
+    head = kc.NiN(config="cifar", include_top=False, pooling="avg")
+    assert head.output.shape[1:] == (192,)
+    model = kc.NiN(config="cifar", classes=4, classifier_activation=None)
+    assert model.output.shape[1:] == (4,)
+    assert model.get_layer("predictions").activation.__name__ == "linear"
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(config="svhn"), dict(input_shape=(10, 10, 3)), dict(input_shape=(3, 224, 224)),
+    dict(dropout=1.5), dict(classes=0), dict(weights="imagenet"),
+    dict(config="cifar", input_shape=(0, 32, 3)),
+])
+def test_bad_input(kwargs):
+    with pytest.raises(ValueError):
+        kc.NiN(**kwargs)
+
+
+@pytest.mark.parametrize("name, expected", [("nin", 11), ("nin_cifar", 1)])
+def test_min_input_size_is_the_smallest_that_builds(name, expected, monkeypatch):
+    mn = kc.model_info(name).min_input_size
+    assert mn == expected
+    out = kc.build(name, input_shape=(mn, mn, 3))(np.zeros((1, mn, mn, 3), "float32"))
+    assert np.isfinite(out.numpy()).all()
+    if mn > 1:
+        real = common.resolve_input_shape
+        monkeypatch.setattr(common, "resolve_input_shape",
+                            lambda s, t, d, m, **kw: real(s, t, d, 1, **kw))
+        with pytest.raises(Exception):
+            kc.build(name, input_shape=(mn - 1, mn - 1, 3))
+
+
+@pytest.mark.slow
+def test_nin_cifar_learns_small_digits(digits_data):
+    """nin_cifar at 16x16, 5 digit classes: training loss below half its start in 6 epochs."""
+    x_tr, y_tr, _, _ = digits_data
+    keep = y_tr < 5
+    x = tf.image.resize(x_tr[keep][:720].astype("float32"), (16, 16)).numpy() / 255.0
+    y = y_tr[keep][:720]
+    keras.utils.set_random_seed(0)
+    model = kc.build("nin_cifar", input_shape=(16, 16, 3), classes=5)
+    model.compile(optimizer=keras.optimizers.Adam(3e-4), loss="sparse_categorical_crossentropy")
+    start = model.evaluate(x, y, verbose=0)
+    history = model.fit(x, y, epochs=6, batch_size=32, verbose=0)
+    assert history.history["loss"][-1] < 0.5 * start, (start, history.history["loss"])
