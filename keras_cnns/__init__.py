@@ -19,6 +19,7 @@ from keras_cnns.features import feature_extractor, freeze_batch_norm, replace_cl
 from keras_cnns.registry import ModelInfo, available_models, build, model_info  # noqa: E402
 from keras_cnns.export import export_saved_model  # noqa: E402
 from keras_cnns import data  # noqa: E402  (tf.data pipelines, test-time crops)
+from keras_cnns import recipes  # noqa: E402  (the papers' training recipes)
 
 __all__ = [
     "__version__", "layers", "GoogLeNet", "available_models", "build", "model_info",
@@ -34,3 +35,4 @@ __all__ += ["ResNet", "ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet15
 __all__ += ["LeNet5", "AlexNet", "ZFNet", "VGG", "VGG11", "VGG13", "VGG16", "VGG19", "NiN",
             "SqueezeNet", "decode_predictions"]
 __all__ += ["InceptionV2", "InceptionV3"]
+__all__ += ["recipes"]

@@ -82,3 +82,121 @@ def export_saved_model(model, path, overwrite=False, name=None):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+# --------------------------------------------------------------------------- TFLite / ONNX
+#
+# Neither TFLite nor ONNX has TensorFlow's antialiased resize (``ScaleAndTranslate``,
+# used by the Preprocess layer: TFLite "neither a custom op nor a flex op", ONNX "No Op
+# registered for ScaleAndTranslate"), so these exports take images ALREADY at the
+# model's input size: uint8 ``[N, s, s, 3]``. The caller resizes the shorter side to
+# ``s / crop_fraction`` and centre-crops ``s`` (the registry's Preprocessing); the graph
+# does the rest (grey / BGR, scale, mean, std), the main head, and softmax for logits.
+
+
+class _Normalize(keras.layers.Layer):
+    """uint8 ``[N, s, s, 3]`` -> the model's input (no resize); export graphs only."""
+
+    def __init__(self, preprocessing, channels, **kwargs):
+        super().__init__(**kwargs)
+        self.preprocessing = preprocessing
+        self.channels = channels
+
+    def call(self, images):
+        from keras_cnns.data.augment import normalize
+
+        return normalize(images, self.preprocessing, self.channels)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.channels,)
+
+
+def fixed_size_serving_model(model, name=None):
+    """``inference_model(model)`` behind its normalisation, softmax added for logits:
+    a Keras model from uint8 images ``[N, s, s, 3]`` AT the model's input size to
+    ``{"probabilities": [N, classes]}``. What the TFLite and ONNX exports hold."""
+    from keras_cnns import registry
+
+    main = inference_model(model)
+    info = registry.model_info(main, name=name)
+    shape = tuple(main.inputs[0].shape[1:])
+    if shape[0] is None or shape[1] is None:
+        raise ValueError(f"model {main.name!r} has no static input size {shape}; TFLite and "
+                         "ONNX exports need one")
+    images = keras.Input(shape=(shape[0], shape[1], 3), dtype="uint8", name="images")
+    y = main(_Normalize(info.preprocessing, shape[-1], name="normalize")(images))
+    if len(main.outputs[0].shape) != 2:
+        raise ValueError(f"model {main.name!r} is headless; export a classifier")
+    if _outputs_logits(main):
+        y = keras.layers.Softmax(name="softmax", dtype="float32")(y)
+    serving = keras.Model(images, {"probabilities": y}, name=f"{main.name}_fixed_serving")
+    # Keras' ONNX export refuses a model that has never been called.
+    serving(tf.zeros((1, shape[0], shape[1], 3), tf.uint8), training=False)
+    return serving
+
+
+def _replace_file(tmp, path):
+    os.replace(tmp, path)
+    return path
+
+
+def _prepare_path(path, overwrite, suffix):
+    path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix,
+                               dir=os.path.dirname(path))
+    os.close(fd)
+    return path, tmp
+
+
+def export_tflite(model, path, overwrite=False, name=None):
+    """Write ``model`` as a TFLite flatbuffer at ``path`` (atomically), via Keras'
+    LiteRT export (TensorFlow's converter). Signature ``serving_default``: input
+    ``images`` uint8 ``[N, s, s, 3]`` at the model's input size (resized and centre-
+    cropped by the caller), output ``probabilities``. See
+    :func:`fixed_size_serving_model`."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    serving = fixed_size_serving_model(model, name=name)
+    path, tmp = _prepare_path(path, overwrite, ".tflite")
+    try:
+        serving.export(tmp, format="litert", verbose=False)
+        return _replace_file(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def onnx_available():
+    """``None`` if ONNX export can run here, else the reason (a missing package)."""
+    import importlib.util
+
+    missing = [m for m in ("tf2onnx", "onnx") if importlib.util.find_spec(m) is None]
+    if missing:
+        return (f"ONNX export needs {' and '.join(missing)}: pip install "
+                "'keras-cnns[export]' (tf2onnx, onnx, onnxruntime)")
+    return None
+
+
+def export_onnx(model, path, overwrite=False, name=None, opset=None):
+    """Write ``model`` as an ONNX file at ``path`` (atomically), via Keras' ONNX export
+    (tf2onnx). Input ``images`` uint8 ``[N, s, s, 3]`` at the model's input size,
+    output ``probabilities`` (see :func:`fixed_size_serving_model`). Needs the
+    ``export`` extra (tf2onnx, onnx; onnxruntime to run it)."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    reason = onnx_available()
+    if reason:
+        raise ImportError(reason)
+    serving = fixed_size_serving_model(model, name=name)
+    path, tmp = _prepare_path(path, overwrite, ".onnx")
+    try:
+        serving.export(tmp, format="onnx", verbose=False, opset_version=opset)
+        return _replace_file(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,236 @@
+"""Callbacks for crash-safe training: atomic checkpoints, an epoch-keyed history CSV,
+a NaN guard, and an atomic BackupAndRestore.
+
+Order matters: the artefacts of epoch ``k`` (``best.keras``, ``last.keras``,
+``history.csv``) are written before the backup records ``k`` as finished, so a run
+killed at any instant and resumed neither loses nor repeats a finished epoch.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import tempfile
+
+import keras
+
+__all__ = ["atomic_save_model", "atomic_write_text", "AtomicCheckpoint", "HistoryCSV",
+           "NaNGuard", "AtomicBackupAndRestore", "read_history"]
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` to ``path`` via a temp file in the same directory + ``os.replace``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_save_model(model, path):
+    """``model.save(path)`` (a ``.keras`` file) via a temp file + ``os.replace``: a crash
+    leaves the previous file or the new one, never half of one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".keras",
+                               dir=directory)
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _finite(logs):
+    for k, v in (logs or {}).items():
+        if "loss" in k:
+            try:
+                if not math.isfinite(float(v)):
+                    return False
+            except (TypeError, ValueError):
+                pass
+    return True
+
+
+class NaNGuard(keras.callbacks.Callback):
+    """Stop at the first non-finite training loss; ``diverged`` says where."""
+
+    def __init__(self):
+        super().__init__()
+        self.diverged = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.diverged is None and not _finite(logs):
+            self.diverged = {"epoch": self._epoch, "batch": batch,
+                             "loss": float((logs or {}).get("loss", float("nan")))}
+            self.model.stop_training = True
+
+
+class AtomicCheckpoint(keras.callbacks.Callback):
+    """``last.keras`` every epoch and ``best.keras`` when ``monitor`` improves, both
+    atomic; skipped for an epoch whose losses are not finite (the NaN guard's)."""
+
+    def __init__(self, directory, monitor="val_accuracy", mode="max", guard=None,
+                 best=None):
+        super().__init__()
+        self.directory = directory
+        self.monitor, self.mode = monitor, mode
+        self.guard = guard
+        self.best = best
+        self.best_epoch = None
+        self.last_epoch = None
+
+    def _better(self, value):
+        if value is None or not math.isfinite(value):
+            return False
+        if self.best is None:
+            return True
+        return value > self.best if self.mode == "max" else value < self.best
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if (self.guard is not None and self.guard.diverged is not None) or not _finite(logs):
+            return
+        atomic_save_model(self.model, os.path.join(self.directory, "last.keras"))
+        self.last_epoch = epoch
+        value = logs.get(self.monitor)
+        value = None if value is None else float(value)
+        if self._better(value):
+            self.best, self.best_epoch = value, epoch
+            atomic_save_model(self.model, os.path.join(self.directory, "best.keras"))
+            atomic_write_text(os.path.join(self.directory, "best.json"),
+                              json.dumps({"epoch": epoch, self.monitor: value}) + "\n")
+
+
+def read_history(path):
+    """Rows of ``history.csv`` as dicts (floats; ``epoch`` int); [] if missing."""
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        rows = []
+        for row in csv.DictReader(f):
+            out = {}
+            for k, v in row.items():
+                if k == "epoch":
+                    out[k] = int(v)
+                else:
+                    try:
+                        out[k] = float(v)
+                    except (TypeError, ValueError):
+                        out[k] = v
+            rows.append(out)
+    return rows
+
+
+class HistoryCSV(keras.callbacks.Callback):
+    """``history.csv``: one row per finished epoch, columns ``epoch`` then the Keras log
+    names; rewritten atomically each epoch. On resume, rows of epochs at or after the
+    restored epoch are dropped (they were not finished)."""
+
+    def __init__(self, path, initial_epoch=0, guard=None):
+        super().__init__()
+        self.path = path
+        self.guard = guard
+        self.rows = [r for r in read_history(path) if r["epoch"] < initial_epoch]
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        if self.guard is not None and self.guard.diverged is not None:
+            return
+        lr = getattr(self.model.optimizer, "learning_rate", None)
+        if "learning_rate" not in logs and lr is not None:
+            try:
+                logs["learning_rate"] = float(keras.ops.convert_to_numpy(lr))
+            except Exception:  # pragma: no cover - schedule objects
+                pass
+        row = {"epoch": epoch}
+        row.update({k: float(v) for k, v in logs.items()})
+        self.rows = [r for r in self.rows if r["epoch"] < epoch] + [row]
+        self.write()
+
+    def write(self):
+        keys = ["epoch"]
+        for r in self.rows:
+            keys += [k for k in r if k not in keys]
+        lines = [",".join(keys)]
+        for r in self.rows:
+            lines.append(",".join("" if r.get(k) is None else repr(r[k]) if k != "epoch"
+                                  else str(r[k]) for k in keys))
+        atomic_write_text(self.path, "\n".join(lines) + "\n")
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' ``BackupAndRestore`` (model + optimiser state at each epoch end; restored
+    at ``fit`` start, which then continues at the next epoch), made atomic: the
+    weights go to a new file named after the epoch, then ``training_metadata.json``
+    (written via temp file + ``os.replace``) is switched to it; that switch is the
+    commit. A SIGKILL at any instant leaves a consistent backup. An epoch whose loss
+    is not finite is never backed up.
+    """
+
+    def __init__(self, backup_dir, guard=None):
+        super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=False)
+        self.guard = guard
+
+    def restored_epoch(self):
+        """The number of finished epochs in the backup (0 if none)."""
+        meta = self._read_meta()
+        return int(meta["epoch"]) if meta else 0
+
+    def _read_meta(self):
+        if not os.path.exists(self._training_metadata_path):
+            return None
+        with open(self._training_metadata_path) as f:
+            return json.load(f)
+
+    def _load_model(self):
+        meta = self._read_meta()
+        if not meta:
+            return
+        weights = os.path.join(self.backup_dir, meta["weights"])
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(weights)
+        self.model._initial_epoch = int(meta["epoch"])
+
+    def on_train_begin(self, logs=None):
+        self._load_model()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (self.guard is not None and self.guard.diverged is not None) or not _finite(logs):
+            return
+        self._current_epoch = epoch + 1
+        self._save_model()
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        name = f"epoch-{self._current_epoch:05d}.weights.h5"
+        path = os.path.join(self.backup_dir, name)
+        tmp = path + ".tmp.weights.h5"
+        self.model.save_weights(tmp, overwrite=True)
+        os.replace(tmp, path)
+        atomic_write_text(self._training_metadata_path,
+                          json.dumps({"epoch": self._current_epoch, "weights": name}) + "\n")
+        for f in os.listdir(self.backup_dir):  # older epochs' weights
+            if f.startswith("epoch-") and f != name:
+                try:
+                    os.unlink(os.path.join(self.backup_dir, f))
+                except OSError:
+                    pass

@@ -1,0 +1,356 @@
+"""The papers' training recipes as data: ``get(name)`` returns a frozen :class:`Recipe`.
+
+Figures from the papers (sections cited per recipe) and, where a paper is silent, the
+authors' released solver / training script (named in ``notes``).
+
+``recipe.compile(model)`` compiles any registry model the way the recipe says:
+optimiser (with the schedule), the papers' L2 weight decay on kernels (or Keras'
+decoupled form), the loss (label smoothing), aux heads weighted by the model's
+registry ``aux_loss_weights`` with the objective on ``"main"``, accuracy / top-5
+metrics per head, parameter averaging (Keras ``use_ema``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from types import MappingProxyType
+from typing import Any, Mapping, Optional
+
+import keras
+
+from keras_cnns import aux as aux_lib
+from keras_cnns import registry
+from keras_cnns.training import schedules as schedules_lib
+from keras_cnns.training.losses import SparseCategoricalCrossentropyLS
+from keras_cnns.training.regularizers import (WEIGHT_DECAY_MODES, apply_l2_weight_decay,
+                                              decoupled_weight_decay)
+
+__all__ = ["Recipe", "RECIPES", "get", "available_recipes", "for_model", "FAMILY_RECIPES"]
+
+OPTIMIZERS = ("sgd", "rmsprop", "adam")
+AVERAGING = (None, "polyak", "ema")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How a paper trained its network. All fields are data; methods build Keras objects.
+
+    ``learning_rate`` is the initial rate, ``schedule`` one of ``"constant"``,
+    ``"step"`` (``schedule_args``: ``rate``, ``every_epochs``) or ``"plateau"``
+    (``factor``, ``patience``, ``max_drops``, ``monitor``). ``weight_decay`` is the
+    papers' coefficient: with ``weight_decay_mode="l2"`` (default) the gradient of
+    each kernel gains ``weight_decay * W``; ``"decoupled"`` uses Keras' optimiser
+    ``weight_decay`` (on kernels only). ``batch_size`` is the global batch.
+    ``aux_loss_weights=None`` takes them from the model's registry entry.
+    ``averaging``: ``None``, ``"polyak"`` or ``"ema"`` (both Keras ``use_ema`` with
+    ``ema_momentum``; the final weights are the average).
+    """
+
+    name: str
+    paper: str
+    section: str
+    optimizer: str
+    learning_rate: float
+    optimizer_args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    schedule: str = "constant"
+    schedule_args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    weight_decay: float = 0.0
+    weight_decay_mode: str = "l2"
+    batch_size: int = 64
+    epochs: int = 10
+    initializer: Optional[str] = None
+    initializer_args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    loss: str = "sparse_categorical_crossentropy"
+    label_smoothing: float = 0.0
+    aux_loss_weights: Optional[Mapping[str, float]] = None
+    augment: str = "auto"
+    eval_scheme: str = "center"
+    averaging: Optional[str] = None
+    ema_momentum: float = 0.9999
+    notes: str = ""
+
+    def __post_init__(self):
+        for f in ("optimizer_args", "schedule_args", "initializer_args"):
+            object.__setattr__(self, f, MappingProxyType(dict(getattr(self, f))))
+        if self.aux_loss_weights is not None:
+            object.__setattr__(self, "aux_loss_weights",
+                               MappingProxyType(dict(self.aux_loss_weights)))
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.schedule not in schedules_lib.SCHEDULES:
+            raise ValueError(f"schedule must be one of {schedules_lib.SCHEDULES}, "
+                             f"got {self.schedule!r}")
+        if self.weight_decay_mode not in WEIGHT_DECAY_MODES:
+            raise ValueError(f"weight_decay_mode must be one of {WEIGHT_DECAY_MODES}, "
+                             f"got {self.weight_decay_mode!r}")
+        if self.averaging not in AVERAGING:
+            raise ValueError(f"averaging must be one of {AVERAGING}, got {self.averaging!r}")
+
+    def replace(self, **changes):
+        """A copy with fields changed (``recipe.replace(epochs=3)``)."""
+        return dataclasses.replace(self, **changes)
+
+    # ------------------------------------------------------------------ Keras objects
+
+    def learning_rate_schedule(self, steps_per_epoch=None):
+        return schedules_lib.make_schedule(self, steps_per_epoch)
+
+    def learning_rate_at(self, epoch, plateau_epochs=()):
+        """The learning rate during (0-based) ``epoch``; see
+        :func:`keras_cnns.training.schedules.learning_rate_at`."""
+        return schedules_lib.learning_rate_at(self, epoch, plateau_epochs)
+
+    def make_optimizer(self, steps_per_epoch=None):
+        """The optimiser with its schedule (not yet the decoupled decay: see compile)."""
+        lr = self.learning_rate_schedule(steps_per_epoch)
+        args = dict(self.optimizer_args)
+        if self.averaging is not None:
+            args.update(use_ema=True, ema_momentum=self.ema_momentum)
+        cls = {"sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop,
+               "adam": keras.optimizers.Adam}[self.optimizer]
+        return cls(learning_rate=lr, **args)
+
+    def callbacks(self, monitor=None, verbose=1):
+        """Callbacks the schedule needs (``ReduceLROnPlateau`` for plateau recipes)."""
+        cb = schedules_lib.plateau_callback(self, monitor=monitor, verbose=verbose)
+        return [cb] if cb is not None else []
+
+    def kernel_initializer(self):
+        if self.initializer is None:
+            return None
+        return keras.initializers.get({"class_name": self.initializer,
+                                       "config": dict(self.initializer_args)})
+
+    def build_kwargs(self, name):
+        """Builder keyword arguments for registry model ``name`` (the initialiser, when
+        the recipe names one and the builder accepts ``kernel_initializer``)."""
+        builder, _ = registry.get_builder(name)
+        if self.initializer is not None and \
+                "kernel_initializer" in inspect.signature(builder).parameters:
+            return {"kernel_initializer": self.kernel_initializer()}
+        return {}
+
+    def make_loss(self, from_logits=False):
+        if self.label_smoothing:
+            return SparseCategoricalCrossentropyLS(self.label_smoothing, from_logits=from_logits)
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+
+    def loss_weights(self, model, name=None):
+        """Per-head loss weights of an aux model: the recipe's, else the registry's."""
+        keys = aux_lib.output_keys(model)
+        if not keys:
+            return None
+        if self.aux_loss_weights is not None:
+            missing = [k for k in keys if k not in self.aux_loss_weights]
+            if missing:
+                raise ValueError(f"recipe {self.name!r} has no loss weight for outputs {missing}")
+            return {k: float(self.aux_loss_weights[k]) for k in keys}
+        return aux_lib.aux_loss_weights(model, name=name)
+
+    def compile(self, model, steps_per_epoch=None, name=None, aux_loss_weights=None,
+                metrics=True, **compile_kwargs):
+        """Compile ``model`` (any registry model, aux heads or not) with this recipe.
+
+        Aux models get one loss per head, ``loss_weights`` from ``aux_loss_weights=``,
+        the recipe or the registry (``keras_cnns.aux_loss_weights``), and accuracy
+        per head (top-5 on ``"main"``). ``steps_per_epoch`` is needed by step
+        schedules. Weight decay: see :mod:`keras_cnns.training.regularizers`.
+        Returns the model.
+        """
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+        optimizer = self.make_optimizer(steps_per_epoch)
+        if self.weight_decay_mode == "l2":
+            apply_l2_weight_decay(model, self.weight_decay)
+        else:
+            apply_l2_weight_decay(model, 0.0)
+            if self.weight_decay:
+                decoupled_weight_decay(optimizer, model, self.weight_decay)
+        keys = aux_lib.output_keys(model)
+        if keys:
+            weights = (dict(aux_loss_weights) if aux_loss_weights is not None
+                       else self.loss_weights(model, name=name))
+            if aux_lib.MAIN not in keys:
+                raise ValueError(f"model {model.name!r} has outputs {keys} but no "
+                                 f"{aux_lib.MAIN!r} head for the objective")
+            loss = {k: self.make_loss(not _outputs_probabilities(model.output[k]))
+                    for k in keys}
+            mets = None
+            if metrics:
+                mets = {k: _metrics(model.output[k], top5=(k == aux_lib.MAIN)) for k in keys}
+            model.compile(optimizer=optimizer, loss=loss, loss_weights=weights, metrics=mets,
+                          **compile_kwargs)
+        else:
+            loss = self.make_loss(not _outputs_probabilities(model.outputs[0]))
+            model.compile(optimizer=optimizer, loss=loss,
+                          metrics=_metrics(model.outputs[0], True) if metrics else None,
+                          **compile_kwargs)
+        return model
+
+    def describe(self):
+        """Multi-line human summary."""
+        lines = [f"recipe {self.name!r}: {self.paper}, {self.section}",
+                 f"  {self.optimizer} lr {self.learning_rate:g} {dict(self.optimizer_args)}, "
+                 f"schedule {self.schedule} {dict(self.schedule_args)}",
+                 f"  weight decay {self.weight_decay:g} ({self.weight_decay_mode}), batch "
+                 f"{self.batch_size}, {self.epochs} epochs, init {self.initializer}",
+                 f"  label smoothing {self.label_smoothing:g}, aux weights "
+                 f"{dict(self.aux_loss_weights) if self.aux_loss_weights else 'registry'}, "
+                 f"augment {self.augment}, eval {self.eval_scheme}, averaging {self.averaging}"]
+        return "\n".join(lines)
+
+
+def _outputs_probabilities(tensor):
+    history = getattr(tensor, "_keras_history", None)
+    layer = getattr(history, "operation", None)
+    if isinstance(layer, keras.layers.Softmax):
+        return True
+    act = getattr(layer, "activation", None)
+    return getattr(act, "__name__", None) == "softmax"
+
+
+def _metrics(output, top5):
+    mets = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    classes = output.shape[-1]
+    if top5 and classes is not None and classes > 5:
+        mets.append(keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5"))
+    return mets
+
+
+# --------------------------------------------------------------------------- the recipes
+
+_PLATEAU = {"factor": 0.1, "max_drops": 3, "patience": 5, "monitor": "val_loss"}
+
+RECIPES = {r.name: r for r in (
+    Recipe(
+        name="alexnet",
+        paper="Krizhevsky, Sutskever, Hinton 2012, ImageNet Classification with Deep "
+              "Convolutional Neural Networks",
+        section="section 5 (Details of learning), section 4 (augmentation, 10-crop test)",
+        optimizer="sgd", learning_rate=0.01, optimizer_args={"momentum": 0.9},
+        # Section 5: "divide the learning rate by 10 when the validation error rate
+        # stopped improving ... reduced three times prior to termination".
+        schedule="plateau", schedule_args=_PLATEAU,
+        weight_decay=5e-4, batch_size=128,
+        epochs=90,  # section 5: "roughly 90 cycles through the training set"
+        # Section 5: "zero-mean Gaussian distribution with standard deviation 0.01".
+        initializer="RandomNormal", initializer_args={"mean": 0.0, "stddev": 0.01},
+        augment="alexnet", eval_scheme="alexnet-10",
+        notes="Dropout 0.5 in fc6/fc7 is in the model. The paper's biases of 1 in conv2, "
+              "conv4, conv5 and the fc layers are not set (zero biases)."),
+    Recipe(
+        name="vgg",
+        paper="Simonyan, Zisserman 2014, Very Deep Convolutional Networks for Large-Scale "
+              "Image Recognition",
+        section="section 3.1 (Training), section 3.2 (dense testing)",
+        optimizer="sgd", learning_rate=0.01, optimizer_args={"momentum": 0.9},
+        # Section 3.1: "decreased by a factor of 10 when the validation set accuracy
+        # stopped improving ... decreased 3 times".
+        schedule="plateau", schedule_args=_PLATEAU,
+        weight_decay=5e-4, batch_size=256,
+        epochs=74,  # section 3.1: "stopped after 370K iterations (74 epochs)"
+        # Section 3.1 (end): Glorot & Bengio initialisation works without pre-training.
+        initializer="GlorotUniform",
+        augment="vgg", eval_scheme="vgg-dense",
+        notes="Config A was trained from N(0, 0.01) and deeper nets initialised from it; "
+              "the paper notes Glorot initialisation works as well, used here."),
+    Recipe(
+        name="googlenet",
+        paper="Szegedy et al. 2014, Going Deeper with Convolutions",
+        section="section 6 (Training Methodology), section 7 (144-crop testing), "
+                "section 5 (aux loss weight 0.3)",
+        optimizer="sgd", learning_rate=0.01, optimizer_args={"momentum": 0.9},
+        # Section 6: "decreasing the learning rate by 4% every 8 epochs".
+        schedule="step", schedule_args={"rate": 0.96, "every_epochs": 8},
+        weight_decay=2e-4, batch_size=32, epochs=60,
+        initializer="GlorotUniform",
+        augment="inception", eval_scheme="googlenet-144",
+        averaging="polyak", ema_momentum=0.9999,
+        notes="The paper gives neither the base rate, weight decay, batch, epochs nor "
+              "initialiser: Caffe's bvlc_googlenet solver (base_lr 0.01, weight_decay 2e-4, "
+              "batch 32, step 320k iterations = 8 epochs, xavier init). Epochs 60 is this "
+              "package's choice. Polyak averaging is approximated by an EMA (0.9999)."),
+    Recipe(
+        name="inception_v3",
+        paper="Szegedy et al. 2015, Rethinking the Inception Architecture for Computer Vision",
+        section="section 8 (Training Methodology), section 7 (label smoothing)",
+        # Section 8: "RMSProp with decay of 0.9 and epsilon = 1.0 ... learning rate of
+        # 0.045, decayed every two epoch using an exponential rate of 0.94 ... gradient
+        # clipping with threshold 2.0".
+        optimizer="rmsprop", learning_rate=0.045,
+        optimizer_args={"rho": 0.9, "epsilon": 1.0, "momentum": 0.9, "global_clipnorm": 2.0},
+        schedule="step", schedule_args={"rate": 0.94, "every_epochs": 2},
+        weight_decay=4e-5, batch_size=32, epochs=100,
+        initializer="TruncatedNormal", initializer_args={"stddev": 0.1},
+        label_smoothing=0.1, aux_loss_weights={"main": 1.0, "aux": 0.4},
+        augment="inception", eval_scheme="center",
+        averaging="ema", ema_momentum=0.9999,
+        notes="Batch 32 per replica on 50 replicas in the paper (global 1,600); 32 here. "
+              "TF-Slim figures: weight decay 4e-5, RMSProp momentum 0.9, aux weight 0.4, "
+              "moving-average decay 0.9999, truncated-normal(0.1) init. Keras' RMSprop adds "
+              "epsilon outside the square root, TF1's inside."),
+    Recipe(
+        name="resnet",
+        paper="He, Zhang, Ren, Sun 2015, Deep Residual Learning for Image Recognition",
+        section="section 3.4 (Implementation), section 4.1 (10-crop testing)",
+        optimizer="sgd", learning_rate=0.1, optimizer_args={"momentum": 0.9},
+        # Section 3.4: "starts from 0.1 and is divided by 10 when the error plateaus".
+        schedule="plateau", schedule_args=_PLATEAU,
+        weight_decay=1e-4, batch_size=256,
+        epochs=120,  # section 3.4: "up to 60 x 10^4 iterations" of 256 = 120 epochs
+        # Section 3.4: "initialize the weights as in [13]" (He et al. 2015).
+        initializer="HeNormal",
+        augment="resnet", eval_scheme="alexnet-10",
+        notes="No dropout; BN after every convolution (in the model)."),
+    Recipe(
+        name="fast",
+        paper="(none: a short recipe for small data sets)",
+        section="Adam (Kingma & Ba 2014); label smoothing as in Inception v3 section 7",
+        optimizer="adam", learning_rate=2e-3,
+        schedule="step", schedule_args={"rate": 0.5, "every_epochs": 4},
+        weight_decay=0.0, batch_size=32, epochs=20, label_smoothing=0.1,
+        augment="none", eval_scheme="center",
+        notes="Adam 2e-3 halved every 4 epochs, label smoothing 0.1, no weight decay, no "
+              "augmentation, 20 epochs of 32: under a minute of training on 2 CPU cores for "
+              "the digits. Tuned on the digits so LeNet-5 passes 97 % held out (Adam 1e-3 "
+              "constant plateaus at ~96.7 %)."),
+)}
+
+# Model family -> paper recipe for ``--recipe paper``.
+FAMILY_RECIPES = {"alexnet": "alexnet", "zfnet": "alexnet", "vgg": "vgg",
+                  "googlenet": "googlenet", "inception_v2": "googlenet",
+                  "inception_v3": "inception_v3", "resnet": "resnet"}
+
+
+def available_recipes():
+    return sorted(RECIPES)
+
+
+def get(name):
+    """The :class:`Recipe` called ``name`` (``"alexnet"``, ``"vgg"``, ``"googlenet"``,
+    ``"inception_v3"``, ``"resnet"``, ``"fast"``), or a registry model name / family
+    (``"resnet50"`` -> ``"resnet"``)."""
+    if isinstance(name, Recipe):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"recipe name must be a string, got {type(name).__name__}")
+    if name in RECIPES:
+        return RECIPES[name]
+    if name in FAMILY_RECIPES:
+        return RECIPES[FAMILY_RECIPES[name]]
+    if name in registry.available_models():
+        return for_model(name)
+    raise ValueError(f"unknown recipe {name!r}; known: {', '.join(available_recipes())} "
+                     "(or a registry model name)")
+
+
+def for_model(name):
+    """The paper recipe of registry model ``name`` (by its family), or ValueError."""
+    info = registry.model_info(name)
+    key = FAMILY_RECIPES.get(info.family)
+    if key is None:
+        raise ValueError(f"no paper recipe for {info.name!r} (family {info.family!r}); paper "
+                         f"recipes cover {sorted(set(FAMILY_RECIPES))}. Use 'fast' or one of "
+                         f"{', '.join(available_recipes())}")
+    return RECIPES[key]
