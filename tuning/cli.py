@@ -1,0 +1,106 @@
+"""``keras-cnns tune MODEL`` (also ``python -m tuning MODEL``): a keras-tuner search."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+VALIDATION_SPLITS = ("validation", "val", "test")
+
+
+def add_parsers(sub):
+    p = sub.add_parser(
+        "tune", help="search a network's filter counts and dropout with keras-tuner",
+        description="Search a network's filter counts, widths and dropout (its family's "
+                    "space, see docs/tuning.md) with keras-tuner. The search lives in "
+                    "DIRECTORY/PROJECT_NAME and resumes when the same command runs again. "
+                    "Writes trials.csv, trials.png and best.keras there. Distributed: set "
+                    "KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT "
+                    "on every process (chief: KERASTUNER_TUNER_ID=chief).")
+    p.add_argument("model", help="registry name (see 'keras-cnns list')")
+    p.add_argument("--dataset", default="digits",
+                   help="'digits' (scikit-learn's, offline; default), a tfds name prepared "
+                        "in --data-dir, or a folder root/split/label/image")
+    p.add_argument("--data-dir", default=None, help="tfds data directory")
+    p.add_argument("--tuner", default="random", help="random (default), hyperband, bayesian")
+    p.add_argument("--max-trials", type=int, default=10,
+                   help="trials of random and bayesian search (default 10)")
+    p.add_argument("--max-epochs", type=int, default=None,
+                   help="hyperband's epoch budget per model (default 3 x --epochs)")
+    p.add_argument("--epochs", type=int, default=2, help="epochs per trial (default 2)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--image-size", type=int, default=None,
+                   help="input side in pixels (default: the model's own)")
+    p.add_argument("--aux", action=argparse.BooleanOptionalAction, default=False,
+                   help="train with the aux heads (GoogLeNet); the objective is then "
+                        "val_main_accuracy")
+    p.add_argument("--augment", default="none",
+                   help="training augmentation preset (keras_cnns.data.PRESETS, or 'auto'; "
+                        "default none)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--directory", default="tuning_runs", help="default: tuning_runs")
+    p.add_argument("--project-name", default=None, help="default: the model name")
+    p.add_argument("--steps-per-epoch", type=int, default=None)
+    p.add_argument("--validation-steps", type=int, default=None)
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    p.set_defaults(func=run)
+
+
+def _load_data(args, size):
+    from keras_cnns import data
+
+    name = args.dataset
+    if name == "digits":
+        return data.digits(size, "train"), data.digits(size, "test")
+    if os.path.isdir(name):
+        splits = sorted(e.name for e in os.scandir(name) if e.is_dir())
+        val = next((s for s in VALIDATION_SPLITS if s in splits), None)
+        if "train" not in splits or val is None:
+            raise ValueError(f"--dataset {name!r}: a folder needs root/train/label/image and "
+                             f"root/{{{'|'.join(VALIDATION_SPLITS)}}}/label/image; found "
+                             f"{splits}")
+        return data.image_folder(name, "train"), data.image_folder(name, val)
+    train = data.load(name, "train", data_dir=args.data_dir)
+    errors = []
+    for split in VALIDATION_SPLITS:
+        try:
+            return train, data.load(name, split, data_dir=args.data_dir)
+        except ValueError as err:
+            errors.append(str(err))
+    raise ValueError(f"--dataset {name!r} has no validation or test split: {errors[-1]}")
+
+
+def run(args):
+    import keras_cnns
+    from tuning.search import TUNERS, distributed_role, search
+
+    # Bad arguments first, before data or TensorFlow work.
+    role = distributed_role()
+    if args.tuner not in TUNERS:
+        raise ValueError(f"--tuner must be one of {', '.join(TUNERS)}; got {args.tuner!r}")
+    if args.max_trials < 1:
+        raise ValueError(f"--max-trials must be >= 1, got {args.max_trials}")
+    info = keras_cnns.model_info(args.model)
+    size = args.image_size or info.crop_size
+    train, validation = _load_data(args, size)
+    best_hp, _, table = search(
+        args.model, train, validation, tuner=args.tuner, max_trials=args.max_trials,
+        max_epochs=args.max_epochs, epochs=args.epochs, batch_size=args.batch_size,
+        image_size=args.image_size, aux=args.aux, augment=args.augment,
+        directory=args.directory, project_name=args.project_name, seed=args.seed,
+        steps_per_epoch=args.steps_per_epoch, validation_steps=args.validation_steps,
+        verbose=2 if args.quiet else 1)
+    project_dir = os.path.join(args.directory, args.project_name or args.model)
+    print()
+    if role == "worker":
+        print(f"worker {os.environ['KERASTUNER_TUNER_ID']} done; the chief writes the results "
+              f"to {project_dir}")
+        return 0
+    print(f"Trials ({table.objective[0]}, {table.objective[1]}imise):")
+    print(table)
+    if best_hp is not None:
+        best = table.best
+        print(f"\nbest: trial {best['trial_id']}, {table.objective[0]} {best['score']:.4f}, "
+              f"{best['params']:,} parameters" if best and best.get("params") is not None else "")
+        print(f"wrote {os.path.join(project_dir, 'trials.csv')}, trials.png, best.keras")
+    return 0
