@@ -1,0 +1,91 @@
+"""``keras-cnns visualize``: feature maps, the channel-sum heat map or Grad-CAM as a PNG."""
+
+from __future__ import annotations
+
+import os
+
+METHODS = ("feature-maps", "heatmap", "grad-cam")
+
+
+def add_parsers(subparsers):
+    p = subparsers.add_parser(
+        "visualize", help="feature maps, channel-sum heat map or Grad-CAM of an image, as PNG",
+        description="Run one image through a network and save a picture of what it computes: "
+                    "the feature maps of its stage outputs (feature-maps), the course's "
+                    "sum-of-channels heat map (heatmap; not CAM), or Grad-CAM (grad-cam). "
+                    "MODEL_OR_CHECKPOINT is a registry name (built with random weights unless "
+                    "--weights is given) or a .keras file.")
+    p.add_argument("model", metavar="MODEL_OR_CHECKPOINT",
+                   help="registry name (see 'keras-cnns list') or a .keras checkpoint")
+    p.add_argument("image", metavar="IMAGE", help="an image file (JPEG, PNG, ...)")
+    p.add_argument("--method", choices=METHODS, default="feature-maps",
+                   help="what to draw (default: feature-maps)")
+    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
+    p.add_argument("--layer", action="append", default=None,
+                   help="end point(s) to show (repeatable for feature-maps; default: the "
+                        "model's stage outputs, or the last one for the heat maps)")
+    p.add_argument("--class-index", type=int, default=None,
+                   help="Grad-CAM class (default: the top prediction)")
+    p.add_argument("--head", default="main", help="Grad-CAM head of an aux model (main, aux1, ...)")
+    p.add_argument("--max-channels", type=int, default=64,
+                   help="feature maps per layer (default 64)")
+    p.add_argument("--weights", default=None,
+                   help="weights for a registry name: a weights file, or 'imagenet'")
+    p.set_defaults(func=run)
+
+
+def _load_model(spec, weights):
+    import keras
+
+    import keras_cnns
+    from keras_cnns.cli import UsageError
+
+    if spec.endswith(".keras") or os.path.isfile(spec):
+        if not os.path.isfile(spec):
+            raise UsageError(f"keras-cnns visualize: MODEL_OR_CHECKPOINT: no such file {spec!r}")
+        if weights is not None:
+            raise UsageError("keras-cnns visualize: --weights applies to a registry name, "
+                             "not a checkpoint")
+        return keras.saving.load_model(spec, safe_mode=True)
+    if spec not in keras_cnns.available_models():
+        # The registry's own message lists the closest names.
+        keras_cnns.model_info(spec)
+    return keras_cnns.build(spec, weights=weights)
+
+
+def _load_image(path):
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    from keras_cnns.cli import UsageError
+
+    if not os.path.isfile(path):
+        raise UsageError(f"keras-cnns visualize: IMAGE: no such file {path!r}")
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError) as err:
+        raise UsageError(f"keras-cnns visualize: IMAGE: cannot read {path!r} as an image "
+                         f"({err})") from err
+
+
+def run(args):
+    from keras_cnns import visualize
+
+    out = visualize._check_out_path(args.out, arg="--out")
+    image = _load_image(args.image)
+    model = _load_model(args.model, args.weights)
+    if args.method == "feature-maps":
+        visualize.feature_maps(model, image, layers=args.layer, max_channels=args.max_channels,
+                               path=out)
+    else:
+        if args.layer and len(args.layer) > 1:
+            raise ValueError(f"--layer: {args.method} takes one layer, got {args.layer}")
+        layer = args.layer[0] if args.layer else None
+        if args.method == "heatmap":
+            visualize.channel_sum_heatmap(model, image, layer=layer, path=out)
+        else:
+            visualize.grad_cam(model, image, class_index=args.class_index, layer=layer,
+                               head=args.head, path=out)
+    print(out)
+    return 0
