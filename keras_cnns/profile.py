@@ -175,7 +175,10 @@ class Profile:
         return self.layers[0].activations if self.layers and self.layers[0].kind == "Input" else 0
 
     def __str__(self):
-        rows = [r for r in self.layers if r.params or r.macs or r.activations]
+        # Joins (an inception module's concat, a residual add) are the blocks' outputs
+        # and stay in the table, though their memory is counted in their branches.
+        rows = [r for r in self.layers
+                if r.params or r.macs or r.activations or r.kind in _JOINS]
         width = max([len(r.name) for r in rows] + [10])
         head = (f"{'layer':<{width}}  {'kind':<24} {'output':<16} {'memory':>12} "
                 f"{'params':>12} {'MACs':>16}")
@@ -193,6 +196,9 @@ class Profile:
         if self.other_ops:
             lines.append("other ops: " + ", ".join(f"{k} {v:,}" for k, v in self.other_ops.items()))
         return "\n".join(lines)
+
+
+_JOINS = ("Concatenate", "Add")
 
 
 def profile(model, input_shape: Optional[Tuple[int, int, int]] = None) -> Profile:
