@@ -15,7 +15,6 @@ import csv
 import math
 import os
 import re
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -423,7 +422,6 @@ def grad_cam(model, image, class_index=None, layer=None, head="main", path=None,
     head's top prediction. ``head`` picks the output of an aux model (``"main"``,
     ``"aux1"``, ...). ``path`` saves input / map / overlay as PNG.
     """
-    import keras
     import tensorflow as tf
 
     _check_model(model)

@@ -37,3 +37,16 @@ def digits_data():
     from keras_cnns.data import digits_arrays
 
     return digits_arrays(32)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _free_models_between_modules():
+    """Drop each module's models and traced functions before the next module builds its
+    own: the suite builds every network, and together they would not fit in memory."""
+    yield
+    import gc
+
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()

@@ -4,7 +4,6 @@ from typing import NamedTuple
 
 from keras import layers
 
-from keras_cnns.blocks.conv import conv_bn_act
 
 
 class InceptionSpec(NamedTuple):

@@ -96,7 +96,7 @@ def test_googlenet_144_geometry_landscape_and_portrait(photos):
         nearest = _distances(ours, expected).argmin(1)
         idx = np.arange(144)
         mirror, rest = divmod(idx, 72)
-        scale, square, view = rest // 18, (rest // 6) % 3, rest % 6
+        square, view = (rest // 6) % 3, rest % 6
         whole = view == 5
         assert (nearest[~whole] == idx[~whole]).all()
         assert (mirror[nearest[whole]] == mirror[whole]).all()

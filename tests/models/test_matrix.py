@@ -1,8 +1,12 @@
 """One matrix over every registry entry (keras.applications' style of test).
 
-Default-size models are built once per session (``default_model``); the other checks
+The ``name`` fixture is module-scoped and parametrised, so pytest runs every check of one
+entry together and then frees its models: holding all 40 default-size models at once
+(VGG-19 alone is 144 M parameters) took 20 GB. The checks other than the reference count
 run at the entry's minimum input size with 3 classes, on real photos.
 """
+
+import gc
 
 import keras
 import numpy as np
@@ -49,11 +53,12 @@ def small_model(name):
     return _CACHE[("small", name)]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _release_models():
-    yield
+@pytest.fixture(scope="module", params=NAMES)
+def name(request):
+    yield request.param
     _CACHE.clear()
     keras.backend.clear_session()
+    gc.collect()
 
 
 def real_batch(photos, name, n=2):
@@ -73,7 +78,6 @@ def test_registry_is_populated():
     assert len(NAMES) >= 3 and "googlenet" in families
 
 
-@pytest.mark.parametrize("name", NAMES)
 def test_default_build_matches_reference(name):
     info = info_of(name)
     model = default_model(name)
@@ -89,14 +93,12 @@ def test_default_build_matches_reference(name):
 
 
 @pytest.mark.parametrize("pooling", ["avg", "max"])
-@pytest.mark.parametrize("name", NAMES)
 def test_headless_with_pooling(name, pooling):
     model = keras_cnns.build(name, include_top=False, pooling=pooling,
                              input_shape=small_shape(name))
     assert len(model.output.shape) == 2 and model.output.shape[-1] > 0
 
 
-@pytest.mark.parametrize("name", NAMES)
 def test_minimum_size_custom_classes_and_input_tensor(name):
     info = info_of(name)
     channels = info.default_input_shape[-1]
@@ -109,7 +111,6 @@ def test_minimum_size_custom_classes_and_input_tensor(name):
             keras_cnns.build(name, input_shape=(low, low, channels), classes=CLASSES)
 
 
-@pytest.mark.parametrize("name", NAMES)
 def test_forward_and_one_training_step(name, photos):
     model = small_model(name)
     x = real_batch(photos, name)
@@ -131,7 +132,6 @@ def test_forward_and_one_training_step(name, photos):
     assert not dead, f"{len(dead)} trainable weights got no gradient, e.g. {dead[:5]}"
 
 
-@pytest.mark.parametrize("name", NAMES)
 def test_keras_round_trip_safe_mode(name, photos, tmp_path):
     model = small_model(name)
     path = tmp_path / f"{name}.keras"

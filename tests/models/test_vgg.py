@@ -5,7 +5,6 @@ import gc
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_cnns as kc
 from keras_cnns.models import common, vgg

@@ -14,7 +14,7 @@ import pytest
 
 from keras_cnns.cli import main
 
-from training_helpers import cli_cmd, cli_env, one_line_error
+from training_helpers import cli_cmd, cli_env
 
 # The README main job: identical arguments for the uninterrupted and the killed runs.
 TRAIN_ARGS = ("train", "lenet5", "--dataset", "digits", "--recipe", "fast", "--seed", "0",
