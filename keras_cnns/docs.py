@@ -410,9 +410,12 @@ def errata(info, data):
                      "2015), which the Inception-v4 paper calls \"Inception-v2\"; the course and "
                      "\"Rethinking...\" call the factorised network \"Inception v2/v3\".")
     if fam == "inception_v3" or name.startswith("inception_v3"):
+        head = ("torchvision's InceptionAux (avg pool 5x5/3 -> 1x1 conv 128 -> 5x5 conv 768 "
+                "-> global average pool -> classifier)" if name.endswith("_torchvision") else
+                "TF-Slim (avg pool 5x5/3 -> 1x1 conv 128 -> 5x5 conv 768 -> classifier, loss "
+                "weight 0.4)")
         notes.append("The course's Inception-v3 aux head (128 -> 1024 -> GAP) is the "
-                     "lecturer's invention; this build follows TF-Slim (avg pool 5x5/3 -> 1x1 "
-                     "conv 128 -> 5x5 conv 768 -> classifier, loss weight 0.4).")
+                     f"lecturer's invention; this build follows {head}.")
     table = data.get("paper_table")
     if table:
         bad = [r for r in table["rows"] if r[-1] not in ("yes", "")]

@@ -322,7 +322,8 @@ def _inception_dropout_default(info):
     if info.family == "inception_v2":
         variant = dict(info.build_kwargs).get("variant", "paper")
         return inception._V2_VARIANT[variant]["dropout"]
-    return 0.2  # TF-Slim's keep_prob 0.8
+    # TF-Slim's keep_prob 0.8 (0.2); torchvision's Inception3 0.5.
+    return inception._V3_VARIANT[dict(info.build_kwargs).get("variant", "keras")]["dropout"]
 
 
 def _inception_rows(info):

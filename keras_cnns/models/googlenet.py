@@ -11,7 +11,8 @@ from keras import initializers, layers
 from keras_cnns.blocks import InceptionSpec, conv_bn_act, inception_module, max_pool
 from keras_cnns.layers import AdaptiveAveragePooling2D, LocalResponseNormalization
 from keras_cnns.models import common
-from keras_cnns.registry import ModelInfo, caffe_preprocessing, register_model, torch_preprocessing
+from keras_cnns.registry import (ModelInfo, caffe_preprocessing, register_model,
+                                 tf_preprocessing, torch_preprocessing)
 
 # Table 1 of the paper: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj.
 # A max pool 3x3/2 stands before 4a and before 5a.
@@ -241,6 +242,12 @@ register_model(ModelInfo(
     params=6_639_464, params_with_aux=13_019_960, trainable_params=6_624_904,
     macs=1_498_376_192,
     reported={"top1": 30.222, "top5": 10.470},
-    preprocessing=torch_preprocessing(),
+    # torchvision's published weights run with transform_input=True, which maps the
+    # ImageNet-normalised input back to (x / 255 - 0.5) / 0.5: the network sees "tf"
+    # inputs in [-1, 1] (resize 256, centre crop 224).
+    preprocessing=tf_preprocessing(),
     layout="torchvision googlenet (3x3 '5x5' branch, BN, 2x2 pool before 5a)",
+    notes="torchvision's published googlenet weights expect transform_input=True: the "
+          "network sees RGB scaled to [-1, 1] (the preprocessing here), which is what "
+          "torchvision computes from its ImageNet-normalised input.",
     build_kwargs={"variant": "torchvision"}, **_PAPER), GoogLeNet)

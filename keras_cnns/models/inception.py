@@ -22,7 +22,7 @@ from keras_cnns.registry import ModelInfo, register_model, tf_preprocessing
 
 __all__ = ["Conv", "Pool", "Split", "Module", "BNInceptionSpec", "inception_block",
            "InceptionV2", "InceptionV3", "BN_INCEPTION_TABLE", "V3_STEM", "V3_MODULES",
-           "v3_grid_sizes", "v3_min_input_size"]
+           "V3_VARIANTS", "v3_grid_sizes", "v3_min_input_size"]
 
 
 # ---------------------------------------------------------------------------- specs
@@ -196,6 +196,16 @@ V3_AUX_ON = "mixed7"
 V3_AUX_LOSS_WEIGHT = 0.4  # TF-Slim train_image_classifier: aux logits weighted 0.4
 V3_MIN_INPUT_SIZE = 75    # keras.applications; 74 leaves mixed8 no 3x3 window
 
+V3_VARIANTS = ("keras", "torchvision")
+# What each variant changes. torchvision's BasicConv2d is conv (no bias) + BN with a
+# learned scale (eps 1e-3, torch momentum 0.1 = Keras 0.9); its 3x3/1 average pools pad
+# by 1 and count the padding (F.avg_pool2d's count_include_pad=True), where TF's "same"
+# excludes it; its aux head keeps the 5x5 conv and pools adaptively to 1x1.
+_V3_VARIANT = {
+    "keras": dict(bn_scale=False, bn_momentum=0.99, include_pad=False, dropout=0.2),
+    "torchvision": dict(bn_scale=True, bn_momentum=0.9, include_pad=True, dropout=0.5),
+}
+
 
 def v3_grid_sizes(size):
     """Grid side at the 35, 17 and 8 stages (mixed2, mixed7, mixed10) for input ``size``."""
@@ -209,14 +219,16 @@ def v3_grid_sizes(size):
     return s35, s17, s8
 
 
-def v3_min_input_size(aux=False):
+def v3_min_input_size(aux=False, variant="keras"):
     """75 for the main path (mixed8 needs a 3x3 grid); with the aux head the mixed7
     grid must hold its 5x5 average pool (5x5 -> 1x1; TF-Slim then shrinks the 5x5
-    conv to the pooled grid): 107."""
+    conv to the pooled grid): 107. torchvision's aux head keeps the 5x5 conv, so the
+    pooled grid must be 5x5 (mixed7 17x17): 299."""
+    need = 17 if variant == "torchvision" else 5
     size = 1
     while True:
         s35, s17, s8 = v3_grid_sizes(size)
-        if s8 >= 1 and (not aux or s17 >= 5):
+        if s8 >= 1 and (not aux or s17 >= need):
             return size
         size += 1
 
@@ -230,8 +242,12 @@ def _depth_fn(depth_multiplier, min_depth):
     return lambda d: max(int(d * depth_multiplier), min_depth)
 
 
-def _apply_op(x, op, name, conv, depth):
+def _apply_op(x, op, name, conv, depth, include_pad=False):
     if isinstance(op, Pool):
+        if include_pad and op.kind == "avg" and op.padding == "same" and op.strides == 1:
+            # torch's avg_pool2d(k, 1, (k - 1) // 2) averages the zero padding in too.
+            x = layers.ZeroPadding2D((op.size - 1) // 2, name=f"{name}_pad")(x)
+            return layers.AveragePooling2D(op.size, strides=1, padding="valid", name=name)(x)
         cls = layers.AveragePooling2D if op.kind == "avg" else layers.MaxPooling2D
         return cls(op.size, strides=op.strides, padding=op.padding, name=name)(x)
     if isinstance(op, Conv):
@@ -252,11 +268,13 @@ def _op_suffix(op):
     return ""
 
 
-def inception_block(x, module, *, conv, depth=lambda d: d):
+def inception_block(x, module, *, conv, depth=lambda d: d, include_pad=False):
     """Build ``module``: each branch's ops in sequence, the branches concatenated.
 
     ``conv(x, filters, kernel, strides, padding, name=...)`` is the family's
     conv-BN-ReLU; ``depth`` maps table widths to built widths (TF-Slim's multiplier).
+    ``include_pad=True`` makes the 3x3/1 average pools count their zero padding
+    (torch's default) through an explicit ``{name}_pad`` layer.
     Layers are named ``{module}_branch{b}_{op}_{kernel}``; the concatenation is
     ``module.name`` (the end point).
     """
@@ -264,7 +282,8 @@ def inception_block(x, module, *, conv, depth=lambda d: d):
     for b, branch in enumerate(module.branches):
         y = x
         for j, op in enumerate(branch):
-            y = _apply_op(y, op, f"{module.name}_branch{b}_{j}{_op_suffix(op)}", conv, depth)
+            y = _apply_op(y, op, f"{module.name}_branch{b}_{j}{_op_suffix(op)}", conv, depth,
+                          include_pad)
         outputs.append(y)
     return layers.Concatenate(axis=-1, name=module.name)(outputs)
 
@@ -279,12 +298,12 @@ def _check_depth(depth_multiplier, min_depth):
     return float(depth_multiplier)
 
 
-def _make_conv(bn_scale, kinit):
+def _make_conv(bn_scale, kinit, bn_momentum=0.99):
     def conv(x, filters, kernel, strides=1, padding="same", name=None):
         # BN after every conv, conv bias off (the BN shift replaces it), eps 1e-3.
         return conv_bn_act(x, filters, kernel, strides, padding, name=name, batch_norm=True,
-                           bn_epsilon=1e-3, bn_scale=bn_scale, use_bias=False,
-                           kernel_initializer=kinit)
+                           bn_epsilon=1e-3, bn_scale=bn_scale, bn_momentum=bn_momentum,
+                           use_bias=False, kernel_initializer=kinit)
     return conv
 
 
@@ -381,6 +400,17 @@ def _v3_aux_head(x, classes, classifier_activation, conv, depth, kinit):
                              kernel_initializer=kinit)
 
 
+def _v3_aux_head_torchvision(x, classes, classifier_activation, conv, depth, kinit):
+    """torchvision's InceptionAux on mixed7: avg pool 5x5/3 valid -> 1x1 conv 128 (BN)
+    -> 5x5 conv 768 valid (BN) -> adaptive average pool to 1x1 -> classifier."""
+    x = layers.AveragePooling2D(5, strides=3, padding="valid", name="aux_pool")(x)
+    x = conv(x, depth(128), 1, name="aux_conv1")
+    x = conv(x, depth(768), 5, 1, "valid", name="aux_conv2")
+    x = layers.GlobalAveragePooling2D(name="aux_avg_pool")(x)
+    return common.classifier(x, classes, classifier_activation, name="aux",
+                             kernel_initializer=kinit)
+
+
 def _copy_weights_by_name(source, target):
     for layer in source.layers:
         if layer.weights:
@@ -389,8 +419,8 @@ def _copy_weights_by_name(source, target):
 
 def InceptionV3(include_top=True, weights=None, input_tensor=None, input_shape=None,
                 pooling=None, classes=1000, classifier_activation="softmax", aux=False,
-                dropout=0.2, depth_multiplier=1.0, min_depth=16, kernel_initializer=None,
-                name=None):
+                dropout=None, depth_multiplier=1.0, min_depth=16, kernel_initializer=None,
+                name=None, variant="keras"):
     """Inception v3 (Szegedy et al., "Rethinking the Inception Architecture", 2015).
 
     Layout: keras.applications' ``InceptionV3`` = TF-Slim's ``inception_v3`` (299x299,
@@ -411,12 +441,28 @@ def InceptionV3(include_top=True, weights=None, input_tensor=None, input_shape=N
     has none (no weights, so compatibility is unaffected). ``depth_multiplier`` /
     ``min_depth`` thin every convolution as TF-Slim's do (no ImageNet weights then).
     Initialiser: Glorot uniform (keras.applications); ``kernel_initializer=`` overrides.
+
+    ``variant="torchvision"`` is torchvision's ``inception_v3`` (``Inception3``), the
+    same graph with: BN with a learned scale (gamma) after every convolution, the 3x3/1
+    average pools of the pool branches counting their zero padding (an explicit
+    ZeroPadding2D(1) before a valid pool, torch's ``count_include_pad=True``), dropout 0.5
+    and, with ``aux=True``, torchvision's aux head (avg pool 5x5/3 -> 1x1 conv 128 -> 5x5
+    conv 768 -> adaptive average pool -> classifier; input at least 299). 23,869,000
+    parameters (27,161,264 trainable with the aux head, torchvision's count). Load
+    torchvision checkpoints with :func:`keras_cnns.weights.from_torchvision`; no
+    ``weights="imagenet"``. ``dropout=None`` takes the variant's rate (0.2 / 0.5).
     """
+    common.check_choice("variant", variant, V3_VARIANTS)
+    cfg = _V3_VARIANT[variant]
     if not isinstance(aux, bool):
         raise TypeError(f"aux must be a bool, got {type(aux).__name__}")
+    if weights == "imagenet" and variant != "keras":
+        raise ValueError(f"weights='imagenet' is keras.applications' file for "
+                         f"variant='keras'; got variant={variant!r}. Convert torchvision's "
+                         "checkpoint with keras_cnns.weights.from_torchvision instead.")
     weights = common.check_common(include_top=include_top, weights=weights, pooling=pooling,
                                   classes=classes, allowed_weights=(None, "imagenet"))
-    dropout = common.check_dropout("dropout", dropout)
+    dropout = common.check_dropout("dropout", cfg["dropout"] if dropout is None else dropout)
     depth_multiplier = _check_depth(depth_multiplier, min_depth)
     if aux and not include_top:
         raise ValueError("aux=True needs include_top=True: the aux head is a classifier")
@@ -428,25 +474,28 @@ def InceptionV3(include_top=True, weights=None, input_tensor=None, input_shape=N
             raise ValueError("weights='imagenet' needs depth_multiplier=1.0 (the published "
                              f"file is the full-width network), got {depth_multiplier}")
     input_shape = common.resolve_input_shape(input_shape, input_tensor, (299, 299, 3),
-                                             v3_min_input_size(aux), require_static=aux)
+                                             v3_min_input_size(aux, variant),
+                                             require_static=aux)
     if weights == "imagenet" and input_shape[-1] != 3:
         raise ValueError(f"weights='imagenet' needs 3 input channels, got input_shape "
                          f"{input_shape}")
     kinit = "glorot_uniform" if kernel_initializer is None else kernel_initializer
     depth = _depth_fn(depth_multiplier, min_depth)
-    conv = _make_conv(False, kinit)
+    conv = _make_conv(cfg["bn_scale"], kinit, cfg["bn_momentum"])
+    aux_head = _v3_aux_head_torchvision if variant == "torchvision" else _v3_aux_head
 
     inputs, x = common.make_input(input_shape, input_tensor)
     for layer_name, op in V3_STEM:
         x = _apply_op(x, op, layer_name, conv, depth)
     aux_out = None
     for module in V3_MODULES:
-        x = inception_block(x, module, conv=conv, depth=depth)
+        x = inception_block(x, module, conv=conv, depth=depth, include_pad=cfg["include_pad"])
         if aux and module.name == V3_AUX_ON:
-            aux_out = _v3_aux_head(x, classes, classifier_activation, conv, depth, kinit)
+            aux_out = aux_head(x, classes, classifier_activation, conv, depth, kinit)
     x = _head(x, include_top, pooling, classes, classifier_activation, dropout, kinit)
     outputs = {"main": x, "aux": aux_out} if aux else x
-    model = common.finish(inputs, outputs, name or "inception_v3",
+    default_name = "inception_v3" if variant == "keras" else f"inception_v3_{variant}"
+    model = common.finish(inputs, outputs, name or default_name,
                           None if weights == "imagenet" else weights)
     if weights == "imagenet":
         # Lazy: the weights table is only imported on request.
@@ -526,3 +575,32 @@ register_model(ModelInfo(
     aux_loss_weights={"main": 1.0, "aux": V3_AUX_LOSS_WEIGHT},
     layout="keras.applications InceptionV3 = TF-Slim inception_v3 (aux head on mixed7)",
     end_points=V3_END_POINTS, stage_outputs=V3_STAGE_OUTPUTS), InceptionV3)
+
+# torchvision's inception_v3: trainable 23,834,568 = keras' 23,817,352 + the 17,216 BN
+# gammas; + 2 x 17,216 moving statistics = 23,869,000. With the aux head (conv0 768*128
+# + 2*128, conv1 5*5*128*768 + 2*768, fc 768*1000 + 1000 = 3,326,696 trainable, 2 x 896
+# moving statistics): 27,161,264 trainable (torchvision's num_params), 27,197,488 total.
+# Multiply-adds: the same convolutions as inception_v3, 5.713 G (torchvision's GFLOPS).
+register_model(ModelInfo(
+    name="inception_v3_torchvision",
+    paper="Rethinking the Inception Architecture for Computer Vision",
+    authors="Szegedy, Vanhoucke, Ioffe, Shlens, Wojna", year=2015, arxiv="1512.00567",
+    family="inception_v3", default_input_shape=(299, 299, 3),
+    min_input_size=V3_MIN_INPUT_SIZE,
+    params=23_869_000, params_with_aux=27_197_488, trainable_params=23_834_568,
+    macs=5_713_216_096,
+    # torchvision's published IMAGENET1K_V1 (ported from TensorFlow): acc@1 77.294,
+    # acc@5 93.450.
+    reported={"top1": 22.706, "top5": 6.550},
+    # The published weights run with transform_input=True: torchvision maps its
+    # ImageNet-normalised input back to (x / 255 - 0.5) / 0.5, so the network itself sees
+    # "tf" inputs in [-1, 1]; resize 342, centre crop 299.
+    preprocessing=tf_preprocessing(crop_fraction=299 / 342),
+    aux_loss_weights={"main": 1.0, "aux": V3_AUX_LOSS_WEIGHT},
+    layout="torchvision inception_v3 (BN with scale, avg pools counting padding, "
+           "torchvision aux head)",
+    end_points=V3_END_POINTS, stage_outputs=V3_STAGE_OUTPUTS,
+    build_kwargs={"variant": "torchvision"},
+    notes="torchvision's published inception_v3 weights expect transform_input=True: the "
+          "network sees RGB scaled to [-1, 1] (the preprocessing here), which is what "
+          "torchvision computes from its ImageNet-normalised input."), InceptionV3)

@@ -406,6 +406,31 @@ register_model(ModelInfo(
 # WRN-28-10: 36,479,194 trainable (the authors' 36.5 M), + 2 x 8,976 BN channels.
 _TV = dict(family="resnet", default_input_shape=(224, 224, 3), min_input_size=MIN_INPUT_SIZE,
            params_with_aux=None, preprocessing=torch_preprocessing())
+# torchvision's resnet50/101/152 ("ResNet v1.5": stride on the 3x3, bias-free convs, BN
+# eps 1e-5): trainable = torchvision's num_params, total adds the BN moving mean and
+# variance (2 x 26,560 / 52,672 / 75,712 channels); MACs equal torchvision's GFLOPS
+# 4.089 / 7.801 / 11.514. reported: torchvision's published IMAGENET1K_V1 accuracy
+# (acc@1 76.130 / 77.374 / 78.312, acc@5 92.862 / 93.546 / 94.046) as error; its
+# IMAGENET1K_V2 weights (same layout) reach 80.858 / 81.886 / 82.284 acc@1.
+_V15 = dict(paper="Deep Residual Learning for Image Recognition",
+            authors="He, Zhang, Ren, Sun", year=2015, arxiv="1512.03385",
+            layout="torchvision ResNet v1.5 (bias-free, stride on the 3x3, BN eps 1e-5)",
+            **_TV)
+register_model(ModelInfo(
+    name="resnet50_torchvision", params=25_610_152, trainable_params=25_557_032,
+    macs=4_089_184_256, reported={"top1": 23.870, "top5": 7.138},
+    end_points=_end_points((3, 4, 6, 3)), stage_outputs=_stage_outputs((3, 4, 6, 3)),
+    build_kwargs={"depth": 50, "layout": "torchvision"}, **_V15), ResNet)
+register_model(ModelInfo(
+    name="resnet101_torchvision", params=44_654_504, trainable_params=44_549_160,
+    macs=7_801_405_440, reported={"top1": 22.626, "top5": 6.454},
+    end_points=_end_points((3, 4, 23, 3)), stage_outputs=_stage_outputs((3, 4, 23, 3)),
+    build_kwargs={"depth": 101, "layout": "torchvision"}, **_V15), ResNet)
+register_model(ModelInfo(
+    name="resnet152_torchvision", params=60_344_232, trainable_params=60_192_808,
+    macs=11_513_626_624, reported={"top1": 21.688, "top5": 5.954},
+    end_points=_end_points((3, 8, 36, 3)), stage_outputs=_stage_outputs((3, 8, 36, 3)),
+    build_kwargs={"depth": 152, "layout": "torchvision"}, **_V15), ResNet)
 register_model(ModelInfo(
     name="resnext50_32x4d",
     paper="Aggregated Residual Transformations for Deep Neural Networks",
