@@ -88,7 +88,8 @@ def test_index_code_blocks_run(tmp_path, monkeypatch):
     text = _read(os.path.join(docs.DOCS, "index.md"))
     blocks = _python_blocks(text)
     assert len(blocks) >= 8
-    assert "pip install -e \".[cpu]\" && keras-cnns demo" in text
+    assert ("pip install -e \".[cpu]\" && keras-cnns train lenet5 --dataset digits"
+            in text)
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "docs_index"}
     for i, code in enumerate(blocks):

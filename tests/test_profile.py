@@ -70,8 +70,10 @@ def test_other_ops_and_training_memory():
     assert prof.other_ops["batch_norm"] == bn_elems > 0
     assert prof.other_ops["pooling"] > 0 and "lrn" not in prof.other_ops
     paper = keras_cnns.profile(keras_cnns.GoogLeNet(input_shape=(64, 64, 3), classes=10))
-    norm1 = next(r for r in paper.layers if r.name == "norm1")
-    assert paper.other_ops["lrn"] == 5 * norm1.elements * 2  # norm1 and norm2, same size
+    norms = {r.name: r.elements for r in paper.layers if r.kind == "LocalResponseNormalization"}
+    # norm1 on pool1 (16x16x64 at 64 px), norm2 on conv2 (16x16x192): 5 ops per element.
+    assert norms == {"norm1": 16 * 16 * 64, "norm2": 16 * 16 * 192}
+    assert paper.other_ops["lrn"] == 5 * (16 * 16 * 64 + 16 * 16 * 192)
     # The formula of the docstring, term by term.
     elements = 64 * 64 * 3 + sum(r.elements for r in prof.layers)
     want = 8 * elements * 4 + (prof.params + 3 * prof.trainable_params) * 4

@@ -138,6 +138,6 @@ register_model(ModelInfo(
     reported={"cifar100_plusplus_20layers": 22.85},  # Table 1, C=3 with drop-path + dropout
     preprocessing=Preprocessing(mode="unit", scale=1 / 255, crop_fraction=1.0),
     layout="paper section 4 (B=5, C=4, 64-128-256-512-512, mean joins, drop-path)",
-    end_points=tuple(f"block{b}_pool" for b in range(1, 6)),
+    end_points=tuple(f"block{b}_{k}" for b in range(1, 6) for k in ("join8", "pool")),
     stage_outputs=tuple(f"block{b}_join8" for b in range(1, 6)),
     build_kwargs={}), FractalNet)

@@ -311,10 +311,15 @@ def WideResNet(include_top=True, weights=None, input_tensor=None, input_shape=No
 # --------------------------------------------------------------------------- registry
 
 def _end_points(stages, preact=False):
-    """keras.applications names: the stem, and each stage's last block."""
-    stem = ("conv1_conv", "pool1_pool") if preact else ("conv1_relu", "pool1_pool")
-    blocks = tuple(f"{s}_block{n}_out" for s, n in zip(STAGE_NAMES, stages))
-    return stem + blocks + (("post_relu",) if preact else ())
+    """keras.applications names: the stem, and each stage's last block (for v2 also the
+    next-to-last blocks of conv2-conv4, the last outputs at their resolution)."""
+    if not preact:
+        return ("conv1_relu", "pool1_pool") + tuple(
+            f"{s}_block{n}_out" for s, n in zip(STAGE_NAMES, stages))
+    blocks = tuple(name for s, n in zip(STAGE_NAMES, stages)
+                   for name in ((f"{s}_block{n - 1}_out",) if s != STAGE_NAMES[-1] else ())
+                   + (f"{s}_block{n}_out",))
+    return ("conv1_conv", "pool1_pool") + blocks + ("post_relu",)
 
 
 def _stage_outputs(stages, preact=False):
