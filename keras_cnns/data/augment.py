@@ -18,6 +18,11 @@ below is for ``s = 224`` and grows by ``s / 224``):
   [256, 480], random crop, flip, colour: brightness / contrast / saturation jitter 0.4
   in random order (fb.resnet.torch) and PCA lighting 0.1 (the paper's "standard colour
   augmentation").
+- ``"lenet"`` (LeCun et al. 1998, section III.C: "distortions" of the training set,
+  planar affine maps): the image padded with its background (zeros) by 1/8 of its
+  shorter side, then a random box of 88-112 % of the original side per axis (scaling
+  and squeezing) at a random position (translation), resized to ``s``. No flip: digits
+  and characters are not mirror-symmetric.
 - ``"none"``: the evaluation geometry (shorter side ``s / crop_fraction``, centre crop).
 
 The crop box is chosen in the original image's pixels and only that region is
@@ -42,11 +47,11 @@ from keras_cnns.data.crops import check_crop_size, scale_size
 __all__ = ["PRESETS", "augment_image", "train_pipeline", "eval_pipeline", "normalize",
            "resolve_model", "PCA_EIGVAL", "PCA_EIGVEC", "DEFAULT_PRESET"]
 
-PRESETS = ("alexnet", "vgg", "inception", "resnet", "none")
+PRESETS = ("alexnet", "vgg", "inception", "resnet", "lenet", "none")
 # Family -> preset for augment="auto"; families not listed get "resnet".
 DEFAULT_PRESET = {"alexnet": "alexnet", "zfnet": "alexnet", "vgg": "vgg", "googlenet": "inception",
                   "inception": "inception", "inception_v2": "inception",
-                  "inception_v3": "inception", "resnet": "resnet", "lenet": "none"}
+                  "inception_v3": "inception", "resnet": "resnet", "lenet": "lenet"}
 
 # AlexNet's PCA lighting (fb.resnet.torch's figures, RGB in [0, 1]); the eigenvectors
 # are the COLUMNS of PCA_EIGVEC.
@@ -94,6 +99,23 @@ def _inception_box(shape, seed):
         min_object_covered=0.1, aspect_ratio_range=INCEPTION_ASPECT, area_range=INCEPTION_AREA,
         max_attempts=100, use_image_if_no_bounding_boxes=True)
     return begin[0], begin[1], size[0], size[1]
+
+
+LENET_PAD = 0.0625
+LENET_SIDE = (0.92, 1.08)
+
+
+def _lenet_box(shape, seed):
+    """(y0, x0, h, w) in the image padded by ``LENET_PAD`` of its shorter side."""
+    pad = tf.cast(tf.round(LENET_PAD * tf.cast(tf.minimum(shape[0], shape[1]), tf.float32)),
+                  tf.int32)
+    s1, s2, s3 = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+    frac = tf.random.stateless_uniform([2], s1, *LENET_SIDE)
+    size = tf.cast(tf.round(frac * tf.cast(shape[:2], tf.float32)), tf.int32)
+    size = tf.clip_by_value(size, 1, shape[:2] + 2 * pad)
+    y0 = _uniform_int(s2, 0, shape[0] + 2 * pad - size[0])
+    x0 = _uniform_int(s3, 0, shape[1] + 2 * pad - size[1])
+    return pad, y0, x0, size[0], size[1]
 
 
 def _center_box(shape, c, crop_fraction):
@@ -176,6 +198,9 @@ def augment_image(image, preset, seed, crop_size=224, crop_fraction=0.875):
     shape = tf.shape(image)
     if preset == "none":
         y0, x0, bh, bw = _center_box(shape, c, crop_fraction)
+    elif preset == "lenet":
+        pad, y0, x0, bh, bw = _lenet_box(shape, seeds[0])
+        image = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]])
     elif preset == "inception":
         y0, x0, bh, bw = _inception_box(shape, seeds[0])
     else:
@@ -188,7 +213,7 @@ def augment_image(image, preset, seed, crop_size=224, crop_fraction=0.875):
             for m in _INTERPOLATIONS])
     else:
         x = tf.image.resize(crop, [c, c], method="bilinear", antialias=True)
-    if preset != "none":
+    if preset not in ("none", "lenet"):
         flip = tf.random.stateless_uniform([], seeds[2]) < 0.5
         x = tf.cond(flip, lambda: x[:, ::-1, :], lambda: x)
     x = x / 255.0

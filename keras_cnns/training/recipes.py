@@ -308,13 +308,14 @@ RECIPES = {r.name: r for r in (
         paper="(none: a short recipe for small data sets)",
         section="Adam (Kingma & Ba 2014); label smoothing as in Inception v3 section 7",
         optimizer="adam", learning_rate=2e-3,
-        schedule="step", schedule_args={"rate": 0.5, "every_epochs": 4},
-        weight_decay=0.0, batch_size=32, epochs=20, label_smoothing=0.1,
-        augment="none", eval_scheme="center",
-        notes="Adam 2e-3 halved every 4 epochs, label smoothing 0.1, no weight decay, no "
-              "augmentation, 20 epochs of 32: under a minute of training on 2 CPU cores for "
-              "the digits. Tuned on the digits so LeNet-5 passes 97 % held out (Adam 1e-3 "
-              "constant plateaus at ~96.7 %)."),
+        schedule="step", schedule_args={"rate": 0.5, "every_epochs": 6},
+        weight_decay=0.0, batch_size=32, epochs=30, label_smoothing=0.1,
+        augment="lenet", eval_scheme="center",
+        notes="Adam 2e-3 halved every 6 epochs, label smoothing 0.1, no weight decay, "
+              "LeNet's distortions (small random shifts and scalings, augment 'lenet'), "
+              "30 epochs of 32: under a minute on 2 CPU cores for the digits, where "
+              "LeNet-5 reaches 98.3-98.6 % held out (seeds 0, 1). Without the "
+              "distortions it plateaus at 96.9-97.2 % (train accuracy 100 %)."),
 )}
 
 # Model family -> paper recipe for ``--recipe paper``.

@@ -168,3 +168,31 @@ def test_eval_pipeline_matches_preprocessing_layer(photos):
     expected = keras_cnns.preprocessing("googlenet")(np.stack(photos)).numpy()
     np.testing.assert_allclose(x, expected, atol=1e-3)
     np.testing.assert_array_equal(y, [1, 2])
+
+
+def test_lenet_distortion_boxes_shift_and_scale_within_the_padded_image():
+    # LeCun et al. 1998 III.C distortions: boxes of 92-108 % of each side, anywhere in
+    # the image padded by 1/16 of its shorter side; both axes vary independently.
+    shape = tf.constant([32, 48, 3])
+    box = tf.function(lambda seed: aug._lenet_box(shape, seed))
+    hs, ws, ends = [], [], []
+    for i in range(200):
+        pad, y0, x0, h, w = (int(v) for v in box(_seed(i)))
+        assert pad == 2 and y0 >= 0 and x0 >= 0
+        assert y0 + h <= 32 + 2 * pad and x0 + w <= 48 + 2 * pad
+        hs.append(h / 32)
+        ws.append(w / 48)
+        ends.append((y0, x0))
+    assert 0.9 <= min(hs) and max(hs) <= 1.1 and 0.9 <= min(ws) and max(ws) <= 1.1
+    assert np.std(np.array(hs) - np.array(ws)) > 0.01  # squeezing, not only scaling
+    assert len(set(ends)) > 20  # translations
+
+
+def test_lenet_preset_never_mirrors():
+    # A "3" must stay a "3": on a left-dark, right-bright ramp every view stays
+    # left-dark (shifts and scalings move it by a few pixels; a mirror would invert it).
+    ramp = np.repeat(np.linspace(0, 255, 32)[None, :, None], 32, 0).repeat(3, -1)
+    img = ramp.astype(np.uint8)
+    for i in range(30):
+        view = augment_image(img, "lenet", _seed(i), 32).numpy()
+        assert view[:, :8].mean() + 100 < view[:, -8:].mean()

@@ -50,7 +50,8 @@ def test_paper_details():
     assert recipes.get("alexnet").initializer_args["stddev"] == 0.01
     assert recipes.get("vgg").epochs == 74 and recipes.get("alexnet").epochs == 90
     assert recipes.get("fast").optimizer == "adam" and recipes.get("fast").learning_rate == 2e-3
-    assert recipes.get("fast").learning_rate_at(8) == pytest.approx(5e-4)
+    assert recipes.get("fast").learning_rate_at(8) == pytest.approx(1e-3)
+    assert recipes.get("fast").learning_rate_at(12) == pytest.approx(5e-4)
     assert recipes.get("resnet50").name == "resnet"  # by model name / family
     assert recipes.get("vgg16_bn").name == "vgg"
     with pytest.raises(ValueError, match="unknown recipe"):

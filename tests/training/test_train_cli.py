@@ -12,9 +12,12 @@ import time
 import numpy as np
 import pytest
 
+from keras_cnns import recipes
 from keras_cnns.cli import main
 
 from training_helpers import cli_cmd, cli_env
+
+EPOCHS = recipes.get("fast").epochs  # the fast recipe's, used unchanged below
 
 # The README main job: identical arguments for the uninterrupted and the killed runs.
 TRAIN_ARGS = ("train", "lenet5", "--dataset", "digits", "--recipe", "fast", "--seed", "0",
@@ -45,12 +48,12 @@ def test_lenet5_fast_recipe_learns_digits_and_writes_every_artefact(trained_run)
     for key in ("model", "dataset", "epochs", "top1", "top5", "command"):
         assert key in results
     assert results["model"] == "lenet5" and results["dataset"] == "digits"
-    assert results["epochs"] == 20
+    assert results["epochs"] == EPOCHS
     assert 0.0 <= results["top5"] <= 1.0 and results["top5"] >= results["top1"]
     assert results["top1"] >= 0.97, results  # the learning bar
     assert results["command"].startswith("keras-cnns train lenet5")
     rows = history_rows(out / "history.csv")
-    assert [int(r["epoch"]) for r in rows] == list(range(20))
+    assert [int(r["epoch"]) for r in rows] == list(range(EPOCHS))
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "top5"} <= set(rows[0])
     assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -61,7 +64,7 @@ def test_lenet5_fast_recipe_learns_digits_and_writes_every_artefact(trained_run)
         m = keras.saving.load_model(out / name, safe_mode=True)
         assert m.name == "lenet5" and m.outputs[0].shape[-1] == 10
     assert not [f for f in os.listdir(out) if f.startswith(".")]  # no temp files left
-    assert "Epoch 20/20" in proc.stdout
+    assert f"Epoch {EPOCHS}/{EPOCHS}" in proc.stdout
 
 
 @pytest.mark.slow
@@ -154,19 +157,19 @@ def test_sigkill_mid_epoch_then_resume_loses_and_repeats_no_epoch(trained_run, t
     assert proc.returncode == -signal.SIGKILL
     meta = json.loads((out / "backup" / "training_metadata.json").read_text())
     done = meta["epoch"]
-    assert 3 <= done < 20, first_log[-2000:]
+    assert 3 <= done < EPOCHS, first_log[-2000:]
     resumed = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=300,
                              env=cli_env())
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert f"resuming: {done} finished epoch(s)" in resumed.stdout
     # Keras continues at the next epoch: no finished epoch is trained again...
-    assert f"Epoch {done + 1}/20" in resumed.stdout
-    assert f"Epoch {done}/20" not in resumed.stdout
+    assert f"Epoch {done + 1}/{EPOCHS}" in resumed.stdout
+    assert f"Epoch {done}/{EPOCHS}" not in resumed.stdout
     # ...and none is lost: one history row per epoch, 0..9.
-    assert [int(r["epoch"]) for r in history_rows(out / "history.csv")] == list(range(20))
+    assert [int(r["epoch"]) for r in history_rows(out / "history.csv")] == list(range(EPOCHS))
     results = json.loads((out / "results.json").read_text())
     reference = json.loads((trained_run[0] / "results.json").read_text())
-    assert results["epochs"] == 20
+    assert results["epochs"] == EPOCHS
     assert abs(results["top1"] - reference["top1"]) <= 0.02, (results["top1"], reference["top1"])
 
 
