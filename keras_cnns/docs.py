@@ -26,6 +26,7 @@ import inspect
 import json
 import os
 import sys
+from keras_cnns.atomic import atomic_write
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -303,11 +304,7 @@ def load_data(name):
 
 
 def _write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, text)
 
 
 def write_data(data):

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import warnings
 import zlib
@@ -37,6 +36,7 @@ import tensorflow as tf
 
 from keras_cnns import aux as aux_lib
 from keras_cnns import registry
+from keras_cnns.atomic import atomic_save_model, atomic_write
 from tuning.hypermodel import PARAMS_METRIC, HyperCNN
 
 __all__ = ["search", "TUNERS", "DISTRIBUTED_ENV", "distributed_role", "ResultsTable",
@@ -57,20 +57,7 @@ FIXED_COLUMNS = ("trial_id", "status", "score", "params")
 
 # --------------------------------------------------------------------------- atomic files
 
-def _atomic_write(path, data, mode="w"):
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, mode) as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+_atomic_write = atomic_write
 
 
 def _save_json(path, obj):
@@ -426,14 +413,7 @@ def _save_best(model, project_dir, trial_id):
     if optimizer is not None and not optimizer.built:
         # Saved with its (zero) slots, so loading it matches and does not warn.
         optimizer.build(model.trainable_variables)
-    fd, tmp = tempfile.mkstemp(prefix=".best.", suffix=".keras", dir=project_dir)
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_save_model(model, path)
     _save_json(marker, {"trial_id": trial_id})
     return path
 

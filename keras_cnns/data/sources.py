@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import threading
 
 import numpy as np
 import tensorflow as tf
+
+from keras_cnns.atomic import atomic_write
 
 __all__ = ["load", "image_folder", "digits", "digits_arrays", "to_rgb", "ErrorLog",
            "CLASS_INDEX_FILE", "IMAGE_EXTENSIONS"]
@@ -211,17 +212,7 @@ def _image_files(directory):
 
 
 def _write_json_atomic(path, obj):
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".class_index.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, json.dumps(obj, indent=1, sort_keys=True) + "\n")
 
 
 def class_index(root, labels, write=True):

@@ -12,9 +12,10 @@ import csv
 import json
 import math
 import os
-import tempfile
 
 import keras
+
+from keras_cnns.atomic import atomic_save_model, atomic_write
 
 __all__ = ["atomic_save_model", "atomic_write_text", "AtomicCheckpoint", "HistoryCSV",
            "NaNGuard", "AtomicBackupAndRestore", "read_history"]
@@ -22,36 +23,7 @@ __all__ = ["atomic_save_model", "atomic_write_text", "AtomicCheckpoint", "Histor
 
 def atomic_write_text(path, text):
     """Write ``text`` to ``path`` via a temp file in the same directory + ``os.replace``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_save_model(model, path):
-    """``model.save(path)`` (a ``.keras`` file) via a temp file + ``os.replace``: a crash
-    leaves the previous file or the new one, never half of one."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".keras",
-                               dir=directory)
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, text)
 
 
 def _finite(logs):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from keras_cnns.atomic import atomic_path
 
 __all__ = ["plot_curves"]
 
@@ -15,8 +15,6 @@ def plot_curves(rows, path, title=""):
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
-
-    from keras_cnns.training.callbacks import atomic_write_text  # noqa: F401
 
     epochs = [r["epoch"] + 1 for r in rows]
     keys = []
@@ -42,9 +40,7 @@ def plot_curves(rows, path, title=""):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp.png")
-    fig.savefig(tmp, dpi=100)
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
-    os.replace(tmp, path)
     return path

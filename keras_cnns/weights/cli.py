@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import warnings
 
+from keras_cnns.atomic import atomic_save_model
 from keras_cnns.cli import PROG, UsageError
 
 
@@ -65,16 +65,6 @@ def _cmd_convert(args):
         print(f"{PROG} convert: warning: {len(report.unused)} checkpoint tensors not used: "
               f"{', '.join(report.unused[:6])}{' ...' if len(report.unused) > 6 else ''}",
               file=sys.stderr)
-    fd, tmp = tempfile.mkstemp(prefix=".convert-", suffix=".keras", dir=out_dir)
-    os.close(fd)
-    try:
-        model.save(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; give it the usual mode
-        os.replace(tmp, args.output)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_save_model(model, args.output)
     print(f"{args.output}: {report}")
     return 0

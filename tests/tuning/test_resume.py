@@ -60,7 +60,10 @@ def test_sigkill_during_a_trial_then_resume_then_nothing_to_do(tmp_path):
         while time.time() < deadline:
             trials = _trials(project)
             done = {k for k, t in trials.items() if t["status"] == "COMPLETED"}
-            running = {k for k, t in trials.items() if t["status"] == "RUNNING"}
+            # RUNNING is on disk a moment before the trial logs its start in runs.log:
+            # kill only once it has started, so that the trial must run a second time.
+            running = {k for k, t in trials.items()
+                       if t["status"] == "RUNNING" and _runs(project, k) >= 1}
             if done and running:
                 break
             assert proc.poll() is None, "the search ended before it could be killed"

@@ -1,0 +1,54 @@
+"""Atomic writes: a crash leaves the previous file or the new one, never half of one.
+
+Everything the package writes for the user (checkpoints, histories, tuning results,
+class indexes, converted models, pictures) goes through :func:`atomic_path`: the data
+is written to a temp file in the destination's directory (so the rename cannot cross a
+file system), flushed, then moved over the destination with ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+__all__ = ["atomic_path", "atomic_write", "atomic_save_model"]
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=".tmp"):
+    """Yield a temp path beside ``path``; on success it replaces ``path``, on any error
+    (KeyboardInterrupt included) it is removed. ``suffix`` matters to writers that read
+    the format from the name (``.keras``, ``.png``)."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix,
+                               dir=directory)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; give it the usual mode
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def atomic_write(path, data, mode="w"):
+    """Write ``data`` (``str`` with ``mode="w"``, ``bytes`` with ``"wb"``) to ``path``."""
+    with atomic_path(path) as tmp:
+        with open(tmp, mode) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    return path
+
+
+def atomic_save_model(model, path):
+    """``model.save(path)`` for a ``.keras`` file, atomically."""
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
+    return path

@@ -1,0 +1,46 @@
+"""keras_cnns.atomic: what the user saved is never half-written."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_cnns.atomic import atomic_path, atomic_save_model, atomic_write
+
+
+def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path):
+    path = tmp_path / "sub" / "results.json"
+    atomic_write(path, "first\n")
+    atomic_write(path, b"second\n", mode="wb")
+    assert path.read_text() == "second\n"
+    assert os.listdir(path.parent) == ["results.json"]
+    assert (os.stat(path).st_mode & 0o777) == (0o666 & ~_umask())
+
+
+def test_a_failed_write_keeps_the_previous_file(tmp_path):
+    path = tmp_path / "history.csv"
+    atomic_write(path, "epoch,loss\n0,1.0\n")
+    with pytest.raises(RuntimeError, match="disk full"):
+        with atomic_path(path) as tmp:
+            with open(tmp, "w") as f:
+                f.write("epoch,lo")  # half a file, then the crash
+            raise RuntimeError("disk full")
+    assert path.read_text() == "epoch,loss\n0,1.0\n"
+    assert os.listdir(tmp_path) == ["history.csv"]
+
+
+def test_atomic_save_model_round_trips(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    path = tmp_path / "m.keras"
+    atomic_save_model(model, path)
+    again = keras.saving.load_model(path, safe_mode=True)
+    x = np.ones((1, 3), "float32")
+    np.testing.assert_array_equal(model(x), again(x))
+    assert os.listdir(tmp_path) == ["m.keras"]
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
