@@ -50,3 +50,25 @@ def _free_models_between_modules():
 
     keras.backend.clear_session()
     gc.collect()
+
+
+def digit_images(digits_data, size, classes=10, n=None):
+    """The training digits at ``size`` px, float32 in [0, 1], the first ``classes``
+    classes only, at most ``n`` of them: ``(x, y)``."""
+    import tensorflow as tf
+
+    x_tr, y_tr = digits_data[0], digits_data[1]
+    keep = y_tr < classes
+    x, y = x_tr[keep][:n].astype("float32"), y_tr[keep][:n]
+    if x.shape[1] != size:
+        x = tf.image.resize(x, (size, size)).numpy()
+    return x / 255.0, y
+
+
+def assert_training_loss_halves(model, x, y, optimizer, epochs, batch_size=32):
+    """The zoo's learning check: after ``epochs`` of fitting (sparse cross-entropy), the
+    last epoch's training loss is below half the loss the untrained model starts at."""
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    start = model.evaluate(x, y, batch_size=128, verbose=0)
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
+    assert history.history["loss"][-1] < 0.5 * start, (start, history.history["loss"])

@@ -9,6 +9,7 @@ import pytest
 
 import keras_cnns
 from tests.models.kapps_compat import assert_same_as_keras
+from tests.conftest import assert_training_loss_halves, digit_images
 
 # keras.applications count_params; torchvision num_params (= our trainable count);
 # torchvision's published GFLOPS (multiply-adds).
@@ -127,12 +128,8 @@ def test_bad_arguments(kwargs, match):
 def test_small_densenet_learns_digits(digits_data):
     """DenseNet-BC (2 layers per block, k = 12) at 32x32 on the real digits: loss halves."""
     keras.utils.set_random_seed(0)
-    x_tr, y_tr, _, _ = digits_data
-    x = x_tr.astype("float32") / 255.0
+    x, y = digit_images(digits_data, 32)
     model = keras_cnns.DenseNet(blocks=(2, 2, 2, 2), growth_rate=12, input_shape=(32, 32, 3),
                                 classes=10)
-    model.compile(optimizer=keras.optimizers.Adam(3e-3),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    start = model.evaluate(x, y_tr, batch_size=128, verbose=0)[0]
-    hist = model.fit(x, y_tr, batch_size=64, epochs=3, verbose=0, shuffle=True)
-    assert hist.history["loss"][-1] < 0.5 * start, (start, hist.history["loss"])
+    assert_training_loss_halves(model, x, y, keras.optimizers.Adam(3e-3), epochs=3,
+                                batch_size=64)

@@ -3,10 +3,10 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_cnns as kc
 from keras_cnns.models import common, nin
+from tests.conftest import assert_training_loss_halves, digit_images
 
 
 def _shapes(model, names):
@@ -91,13 +91,7 @@ def test_min_input_size_is_the_smallest_that_builds(name, expected, monkeypatch)
 @pytest.mark.slow
 def test_nin_cifar_learns_small_digits(digits_data):
     """nin_cifar at 16x16, 5 digit classes: training loss below half its start in 6 epochs."""
-    x_tr, y_tr, _, _ = digits_data
-    keep = y_tr < 5
-    x = tf.image.resize(x_tr[keep][:720].astype("float32"), (16, 16)).numpy() / 255.0
-    y = y_tr[keep][:720]
+    x, y = digit_images(digits_data, 16, classes=5, n=720)
     keras.utils.set_random_seed(0)
     model = kc.build("nin_cifar", input_shape=(16, 16, 3), classes=5)
-    model.compile(optimizer=keras.optimizers.Adam(3e-4), loss="sparse_categorical_crossentropy")
-    start = model.evaluate(x, y, verbose=0)
-    history = model.fit(x, y, epochs=6, batch_size=32, verbose=0)
-    assert history.history["loss"][-1] < 0.5 * start, (start, history.history["loss"])
+    assert_training_loss_halves(model, x, y, keras.optimizers.Adam(3e-4), epochs=6)

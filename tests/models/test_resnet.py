@@ -10,6 +10,7 @@ import pytest
 import keras_cnns
 from keras_cnns.models import resnet
 from tests.models.kapps_compat import assert_same_as_keras
+from tests.conftest import assert_training_loss_halves, digit_images
 
 # Keras totals (count_params, BN moving statistics included).
 KERAS_TOTALS = {
@@ -263,12 +264,7 @@ def test_bad_arguments_other_builders():
 def test_small_resnet_learns_digits(digits_data):
     """ResNet-18 (one block per stage) at 32x32 on the real digits: loss halves."""
     keras.utils.set_random_seed(0)
-    x_tr, y_tr, _, _ = digits_data
-    x = x_tr.astype("float32") / 255.0
+    x, y = digit_images(digits_data, 32)
     model = keras_cnns.ResNet18(stages=(1, 1, 1, 1), input_shape=(32, 32, 3), classes=10)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    start = model.evaluate(x, y_tr, batch_size=128, verbose=0)[0]
-    hist = model.fit(x, y_tr, batch_size=64, epochs=2, verbose=0, shuffle=True)
-    end = hist.history["loss"][-1]
-    assert end < 0.5 * start, (start, hist.history["loss"])
+    assert_training_loss_halves(model, x, y, keras.optimizers.Adam(1e-3), epochs=2,
+                                batch_size=64)

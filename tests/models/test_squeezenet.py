@@ -3,11 +3,11 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_cnns as kc
 from keras_cnns.blocks import fire
 from keras_cnns.models import common, squeezenet
+from tests.conftest import assert_training_loss_halves, digit_images
 
 
 def _shapes(model, names):
@@ -98,13 +98,7 @@ def test_min_input_size_is_the_smallest_that_builds(name, expected, monkeypatch)
 @pytest.mark.slow
 def test_squeezenet1_1_learns_small_digits(digits_data):
     """squeezenet1_1 at 64x64, 5 digit classes: training loss below half its start."""
-    x_tr, y_tr, _, _ = digits_data
-    keep = y_tr < 5
-    x = tf.image.resize(x_tr[keep][:720].astype("float32"), (64, 64)).numpy() / 255.0
-    y = y_tr[keep][:720]
+    x, y = digit_images(digits_data, 64, classes=5, n=720)
     keras.utils.set_random_seed(0)
     model = kc.build("squeezenet1_1", input_shape=(64, 64, 3), classes=5)
-    model.compile(optimizer=keras.optimizers.Adam(3e-4), loss="sparse_categorical_crossentropy")
-    start = model.evaluate(x, y, verbose=0)
-    history = model.fit(x, y, epochs=5, batch_size=32, verbose=0)
-    assert history.history["loss"][-1] < 0.5 * start, (start, history.history["loss"])
+    assert_training_loss_halves(model, x, y, keras.optimizers.Adam(3e-4), epochs=5)

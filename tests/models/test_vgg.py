@@ -8,7 +8,7 @@ import pytest
 
 import keras_cnns as kc
 from keras_cnns.models import common, vgg
-from tests.conftest import small_photos
+from tests.conftest import small_photos, assert_training_loss_halves, digit_images
 
 
 def _randomise(model, seed):
@@ -141,14 +141,7 @@ def test_min_input_size_is_the_smallest_that_builds(monkeypatch):
 @pytest.mark.slow
 def test_vgg11_bn_learns_small_digits(digits_data):
     """vgg11_bn at 32x32, 5 digit classes: training loss below half its start in 2 epochs."""
-    x_tr, y_tr, _, _ = digits_data
-    keep = y_tr < 5
-    x = x_tr[keep][:360].astype("float32") / 255.0
-    y = y_tr[keep][:360]
+    x, y = digit_images(digits_data, 32, classes=5, n=360)
     keras.utils.set_random_seed(0)
     model = kc.build("vgg11_bn", input_shape=(32, 32, 3), classes=5)
-    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
-                  loss="sparse_categorical_crossentropy")
-    start = model.evaluate(x, y, verbose=0)
-    history = model.fit(x, y, epochs=2, batch_size=32, verbose=0)
-    assert history.history["loss"][-1] < 0.5 * start, (start, history.history["loss"])
+    assert_training_loss_halves(model, x, y, keras.optimizers.SGD(0.01, momentum=0.9), epochs=2)
