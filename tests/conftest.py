@@ -72,3 +72,28 @@ def assert_training_loss_halves(model, x, y, optimizer, epochs, batch_size=32):
     start = model.evaluate(x, y, batch_size=128, verbose=0)
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
     assert history.history["loss"][-1] < 0.5 * start, (start, history.history["loss"])
+
+
+def assert_minimum_input_is_tight(name, expected, monkeypatch, channels=3, run=False,
+                                  **build_kwargs):
+    """The entry's ``min_input_size`` is ``expected``, builds there (and gives finite
+    outputs, with ``run``); one pixel less is refused by the builder, and with the
+    builder's check lifted Keras itself fails: the minimum is exact, not conservative."""
+    import keras_cnns
+    from keras_cnns.models import common
+
+    mn = keras_cnns.model_info(name).min_input_size
+    assert mn == expected
+    model = keras_cnns.build(name, input_shape=(mn, mn, channels), **build_kwargs)
+    if run:
+        out = model(np.zeros((1, mn, mn, channels), "float32"))
+        assert np.isfinite(np.asarray(out)).all()
+    if mn == 1:
+        return
+    with pytest.raises(ValueError, match="minimum"):
+        keras_cnns.build(name, input_shape=(mn - 1, mn - 1, channels), **build_kwargs)
+    real = common.resolve_input_shape
+    monkeypatch.setattr(common, "resolve_input_shape",
+                        lambda s, t, d, m, **kw: real(s, t, d, 1, **kw))
+    with pytest.raises(Exception):  # noqa: B017 (whatever Keras raises on an empty map)
+        keras_cnns.build(name, input_shape=(mn - 1, mn - 1, channels), **build_kwargs)

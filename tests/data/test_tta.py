@@ -166,8 +166,6 @@ def test_vgg_dense_evaluation(photos):
 
 
 def test_fully_convolutional_on_keras_cnns_vgg(photos):
-    if "vgg11" not in keras_cnns.available_models():
-        pytest.skip("keras_cnns VGG not registered yet")
     # At 64 px the fc1 grid is 2x2 (7x7 at 224): the same code path, 1/12 of the weights.
     model = keras_cnns.build("vgg11", classes=10, input_shape=(64, 64, 3))
     fc = fully_convolutional(model)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import keras_cnns as kc
-from keras_cnns.models import alexnet, common
-from tests.conftest import assert_training_loss_halves, digit_images
+from keras_cnns.models import alexnet
+from tests.conftest import assert_training_loss_halves, digit_images, assert_minimum_input_is_tight
 
 
 def _shapes(model, names):
@@ -129,16 +129,7 @@ def test_zfnet_bad_input(kwargs):
 @pytest.mark.parametrize("name, expected", [("alexnet", 11), ("alexnet_1tower", 11),
                                             ("alexnet_torchvision", 63), ("zfnet", 23)])
 def test_min_input_size_is_the_smallest_that_builds(name, expected, monkeypatch):
-    mn = kc.model_info(name).min_input_size
-    assert mn == expected
-    kc.build(name, input_shape=(mn, mn, 3), include_top=False)
-    with pytest.raises(ValueError):
-        kc.build(name, input_shape=(mn - 1, mn - 1, 3), include_top=False)
-    real = common.resolve_input_shape
-    monkeypatch.setattr(common, "resolve_input_shape",
-                        lambda s, t, d, m, **kw: real(s, t, d, 1, **kw))
-    with pytest.raises(Exception):  # Keras itself fails below the minimum
-        kc.build(name, input_shape=(mn - 1, mn - 1, 3), include_top=False)
+    assert_minimum_input_is_tight(name, expected, monkeypatch, include_top=False)
 
 
 @pytest.mark.slow

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import keras_cnns as kc
-from keras_cnns.models import common, lenet
+from keras_cnns.models import lenet
+from tests.conftest import assert_minimum_input_is_tight
 
 
 def _shapes(model, names):
@@ -64,14 +65,7 @@ def test_bad_input(kwargs, exc):
 
 
 def test_min_input_size_is_the_smallest_that_builds(monkeypatch):
-    mn = kc.model_info("lenet5").min_input_size
-    assert mn == 32
-    kc.LeNet5(input_shape=(mn, mn, 1))
-    real = common.resolve_input_shape
-    monkeypatch.setattr(common, "resolve_input_shape",
-                        lambda s, t, d, m, **kw: real(s, t, d, 1, **kw))
-    with pytest.raises(Exception):
-        kc.LeNet5(input_shape=(mn - 1, mn - 1, 1))
+    assert_minimum_input_is_tight("lenet5", 32, monkeypatch, channels=1, run=True)
 
 
 @pytest.mark.slow

@@ -1,13 +1,12 @@
 """SqueezeNet 1.0 / 1.1 (torchvision layouts) and the fire block."""
 
 import keras
-import numpy as np
 import pytest
 
 import keras_cnns as kc
 from keras_cnns.blocks import fire
-from keras_cnns.models import common, squeezenet
-from tests.conftest import assert_training_loss_halves, digit_images
+from keras_cnns.models import squeezenet
+from tests.conftest import assert_training_loss_halves, digit_images, assert_minimum_input_is_tight
 
 
 def _shapes(model, names):
@@ -84,15 +83,7 @@ def test_bad_input(kwargs):
 
 @pytest.mark.parametrize("name, expected", [("squeezenet1_0", 7), ("squeezenet1_1", 3)])
 def test_min_input_size_is_the_smallest_that_builds(name, expected, monkeypatch):
-    mn = kc.model_info(name).min_input_size
-    assert mn == expected
-    out = kc.build(name, input_shape=(mn, mn, 3))(np.zeros((1, mn, mn, 3), "float32"))
-    assert np.isfinite(out.numpy()).all()
-    real = common.resolve_input_shape
-    monkeypatch.setattr(common, "resolve_input_shape",
-                        lambda s, t, d, m, **kw: real(s, t, d, 1, **kw))
-    with pytest.raises(Exception):
-        kc.build(name, input_shape=(mn - 1, mn - 1, 3))
+    assert_minimum_input_is_tight(name, expected, monkeypatch, run=True)
 
 
 @pytest.mark.slow
