@@ -49,6 +49,23 @@ def same_or_ceil_padding(size, pool_size, strides):
     return max((out - 1) * strides + pool_size - size, 0)
 
 
+def conv_output_size(size, kernel, stride=1, padding="valid"):
+    """Spatial size after a convolution with symmetric ``padding`` pixels (or "valid"),
+    or ``None`` when the window does not fit (the layer cannot be built)."""
+    pad = 0 if padding == "valid" else 2 * padding
+    if size + pad < kernel:
+        return None
+    return (size + pad - kernel) // stride + 1
+
+
+def pool_output_size(size, pool_size=3, strides=2, ceil_mode=True):
+    """Spatial size after :func:`max_pool` (Caffe / torch ``ceil_mode`` or floor), or
+    ``None`` when a floor-mode window does not fit."""
+    if ceil_mode:
+        return (size + same_or_ceil_padding(size, pool_size, strides) - pool_size) // strides + 1
+    return None if size < pool_size else (size - pool_size) // strides + 1
+
+
 def max_pool(x, pool_size=3, strides=2, *, name, ceil_mode=True):
     """Max pooling; ``ceil_mode`` reproduces Caffe / torch rounding at every input size.
 

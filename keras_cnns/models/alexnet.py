@@ -8,7 +8,7 @@ import collections
 
 from keras import initializers, layers
 
-from keras_cnns.blocks import conv_bn_act, max_pool, same_or_ceil_padding
+from keras_cnns.blocks.conv import conv_bn_act, conv_output_size, max_pool, pool_output_size
 from keras_cnns.layers import AdaptiveAveragePooling2D, LocalResponseNormalization
 from keras_cnns.models import common
 from keras_cnns.registry import ModelInfo, caffe_preprocessing, register_model, torch_preprocessing
@@ -74,17 +74,11 @@ def feature_sizes(size, layout, ceil_pools=True):
     sizes = {}
     for row in layout:
         if isinstance(row, Conv):
-            pad = 0 if row.padding == "valid" else 2 * row.padding
-            if size + pad < row.kernel:
-                return None
-            size = (size + pad - row.kernel) // row.stride + 1
+            size = conv_output_size(size, row.kernel, row.stride, row.padding)
         elif isinstance(row, Pool):
-            if ceil_pools:
-                size = (size + same_or_ceil_padding(size, 3, 2) - 3) // 2 + 1
-            else:
-                if size < 3:
-                    return None
-                size = (size - 3) // 2 + 1
+            size = pool_output_size(size, 3, 2, ceil_mode=ceil_pools)
+        if size is None:
+            return None
         sizes[row.name] = size
     return sizes
 

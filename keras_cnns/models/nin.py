@@ -9,7 +9,8 @@ import collections
 
 from keras import layers
 
-from keras_cnns.blocks import conv_bn_act, max_pool, same_or_ceil_padding
+from keras_cnns.blocks.conv import (conv_bn_act, conv_output_size, max_pool, pool_output_size,
+                                    same_or_ceil_padding)
 from keras_cnns.models import common
 from keras_cnns.registry import ModelInfo, Preprocessing, caffe_preprocessing, register_model
 
@@ -58,12 +59,11 @@ def _sizes(size, table):
     """Spatial size after each row, or None when a convolution's window does not fit."""
     for row in table:
         if isinstance(row, MlpConv):
-            pad = 0 if row.padding == "valid" else 2 * row.padding
-            if size + pad < row.kernel:
+            size = conv_output_size(size, row.kernel, row.stride, row.padding)
+            if size is None:
                 return None
-            size = (size + pad - row.kernel) // row.stride + 1
         elif isinstance(row, Pool):
-            size = (size + same_or_ceil_padding(size, 3, 2) - 3) // 2 + 1
+            size = pool_output_size(size, 3, 2)
     return size
 
 
