@@ -96,7 +96,7 @@ def bench_presets(images, n, batch):
 def bench_train_step(name, batch, steps):
     info = keras_cnns.model_info(name)
     model = keras_cnns.build(name)
-    if keras_cnns.aux.has_aux(model):
+    if keras_cnns.heads.has_aux(model):
         model = keras_cnns.inference_model(model)
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
                   loss="sparse_categorical_crossentropy")

@@ -1,38 +1,83 @@
-"""keras_cnns: the classic convolutional networks, as their papers built them, in Keras 3."""
+"""keras_cnns: the classic convolutional networks, as their papers built them, in Keras 3.
+
+``import keras_cnns`` is cheap: the public names below load their modules on first use
+(PEP 562), so reading the registry (``available_models``, ``model_info``, the command
+line's ``list`` and ``info``) never loads TensorFlow. The package's layers are
+registered with Keras as soon as Keras itself is imported, so
+``keras.saving.load_model(path, safe_mode=True)`` finds them after ``import keras_cnns``,
+whichever of the two was imported first.
+"""
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+from keras_cnns._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-from keras_cnns import layers  # noqa: E402  (registers the custom layers)
-from keras_cnns.aux import aux_loss_weights, fan_out_labels, inference_model  # noqa: E402
-from keras_cnns.models import GoogLeNet  # noqa: E402
-from keras_cnns.models import InceptionV2, InceptionV3  # noqa: E402
-from keras_cnns.models import (LeNet5, AlexNet, ZFNet, VGG, VGG11, VGG13, VGG16,  # noqa: E402
-                               VGG19, NiN, SqueezeNet)
-from keras_cnns.weights import decode_predictions  # noqa: E402
-from keras_cnns.models import (ResNet, ResNet18, ResNet34, ResNet50, ResNet101,  # noqa: E402
-                               ResNet152, ResNet50V2, ResNet101V2, ResNet152V2, ResNeXt,
-                               ResNeXt50, ResNeXt101, WideResNet, DenseNet, DenseNet121,
-                               DenseNet169, DenseNet201, FractalNet)
-from keras_cnns.preprocess import preprocessing  # noqa: E402
-from keras_cnns.profile import profile  # noqa: E402
-from keras_cnns.features import feature_extractor, freeze_batch_norm, replace_classifier  # noqa: E402
-from keras_cnns.registry import ModelInfo, available_models, build, model_info  # noqa: E402
-from keras_cnns.export import export_saved_model  # noqa: E402
-from keras_cnns import data  # noqa: E402  (tf.data pipelines, test-time crops)
-from keras_cnns import recipes  # noqa: E402  (the papers' training recipes)
+_EXPORTS = {
+    # the registry and the networks
+    "available_models": "keras_cnns.registry", "build": "keras_cnns.registry",
+    "model_info": "keras_cnns.registry", "register_model": "keras_cnns.registry",
+    "ModelInfo": "keras_cnns.metadata", "Preprocessing": "keras_cnns.metadata",
+    # heads, features, profile, preprocessing, export, labels
+    "aux_loss_weights": "keras_cnns.heads", "fan_out_labels": "keras_cnns.heads",
+    "inference_model": "keras_cnns.heads",
+    "feature_extractor": "keras_cnns.features", "freeze_batch_norm": "keras_cnns.features",
+    "replace_classifier": "keras_cnns.features",
+    "profile": "keras_cnns.profiler",
+    "preprocessing": "keras_cnns.preprocess",
+    "export_saved_model": "keras_cnns.export",
+    "decode_predictions": "keras_cnns.weights.labels",
+    # subpackages and modules
+    "layers": "keras_cnns.layers:", "blocks": "keras_cnns.blocks:",
+    "models": "keras_cnns.models:", "registry": "keras_cnns.registry:",
+    "metadata": "keras_cnns.metadata:", "data": "keras_cnns.data:",
+    "training": "keras_cnns.training:", "recipes": "keras_cnns.training.recipes:",
+    "weights": "keras_cnns.weights:", "heads": "keras_cnns.heads:",
+    "aux": "keras_cnns.heads:",  # the module's former name (aux.py is reserved on Windows)
+    "profiler": "keras_cnns.profiler:", "features": "keras_cnns.features:",
+    "export": "keras_cnns.export:", "atomic": "keras_cnns.atomic:",
+    "validation": "keras_cnns.validation:",
+}
+# Every family's public builders (GoogLeNet, ResNet50, ...) come from keras_cnns.models.
+_BUILDERS = ("GoogLeNet", "LeNet5", "AlexNet", "ZFNet", "VGG", "VGG11", "VGG13", "VGG16",
+             "VGG19", "NiN", "SqueezeNet", "ResNet", "ResNet18", "ResNet34", "ResNet50",
+             "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2", "ResNeXt",
+             "ResNeXt50", "ResNeXt101", "WideResNet", "DenseNet", "DenseNet121",
+             "DenseNet169", "DenseNet201", "FractalNet", "InceptionV2", "InceptionV3")
+_EXPORTS.update({b: "keras_cnns.models" for b in _BUILDERS})
 
-__all__ = [
-    "__version__", "layers", "GoogLeNet", "available_models", "build", "model_info",
-    "ModelInfo", "profile", "preprocessing", "aux_loss_weights", "inference_model",
-    "fan_out_labels", "export_saved_model", "feature_extractor", "freeze_batch_norm",
-    "replace_classifier",
-    "data",
-]
-__all__ += ["ResNet", "ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet152",
-            "ResNet50V2", "ResNet101V2", "ResNet152V2", "ResNeXt", "ResNeXt50",
-            "ResNeXt101", "WideResNet", "DenseNet", "DenseNet121", "DenseNet169",
-            "DenseNet201", "FractalNet"]
-__all__ += ["LeNet5", "AlexNet", "ZFNet", "VGG", "VGG11", "VGG13", "VGG16", "VGG19", "NiN",
-            "SqueezeNet", "decode_predictions"]
-__all__ += ["InceptionV2", "InceptionV3"]
-__all__ += ["recipes"]
+__all__ = ["__version__"] + sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+
+class _RegisterLayersAfterKeras(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports ``keras_cnns.layers`` (which registers the custom layers for safe-mode
+    loading) right after the ``keras`` package finishes importing."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec("keras")
+        if spec is None or spec.loader is None:
+            return spec
+        self._loader = spec.loader
+        spec.loader = self
+        return spec
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        importlib.import_module("keras_cnns.layers")
+
+
+if "keras" in sys.modules:
+    importlib.import_module("keras_cnns.layers")
+elif not any(isinstance(f, _RegisterLayersAfterKeras) for f in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterLayersAfterKeras())

@@ -7,7 +7,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
-from keras_cnns.aux import inference_model
+from keras_cnns.heads import inference_model
 from keras_cnns.preprocess import preprocessing
 
 

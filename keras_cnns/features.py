@@ -3,7 +3,7 @@
 import keras
 
 from keras_cnns import registry
-from keras_cnns.aux import MAIN, output_keys
+from keras_cnns.heads import MAIN, output_keys
 
 
 def _end_point_names(model, info):

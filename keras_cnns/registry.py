@@ -1,186 +1,133 @@
 """The model registry: names, builders and the metadata that travels with each model.
 
-Every registered variant has one :class:`ModelInfo`. A model built through the
-registry is named after its entry, so :func:`model_info` finds the metadata from the
-model itself (``model.name``); a model the user renamed needs the name passed.
+The registry is a leaf. It reads every family's ``spec.py`` (plain data: see
+:mod:`keras_cnns.metadata`) and nothing else, so listing the networks and reading
+their metadata loads neither TensorFlow nor Keras; a family's build module is imported
+only when one of its networks is built. A model built through the registry is named
+after its entry, so :func:`model_info` finds the metadata from the model itself
+(``model.name``); a model the user renamed needs the name passed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import fnmatch
-from types import MappingProxyType
-from typing import Any, Callable, Mapping, Optional, Tuple
+import importlib
+from typing import Callable, Optional
+
+from keras_cnns import models as _models
+from keras_cnns.metadata import (IMAGENET_MEAN_RGB, IMAGENET_STD_RGB, Family, ModelInfo,
+                                 Preprocessing, caffe_preprocessing, tf_preprocessing,
+                                 torch_preprocessing)
+from keras_cnns.validation import check_str
 
 __all__ = [
-    "Preprocessing",
-    "ModelInfo",
-    "register_model",
-    "available_models",
-    "build",
-    "model_info",
-    "get_builder",
+    "Preprocessing", "ModelInfo", "Family", "register_model", "available_models", "build",
+    "model_info", "get_builder", "families", "family_of", "caffe_preprocessing",
+    "torch_preprocessing", "tf_preprocessing", "IMAGENET_MEAN_RGB", "IMAGENET_STD_RGB",
 ]
 
-IMAGENET_MEAN_RGB = (0.485, 0.456, 0.406)
-IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
+# name -> (ModelInfo, Family or None, builder callable or None). A declared family's
+# builder is resolved on first use; register_model() entries carry theirs.
+_ENTRIES: dict = {}
+_FAMILIES: dict = {}
+_LOADED = False
 
 
-@dataclasses.dataclass(frozen=True)
-class Preprocessing:
-    """How raw uint8 images become the model's input.
-
-    ``x = (pixels * scale - mean) / std`` per channel, in ``color_order``, after
-    resizing the shorter side to ``size / crop_fraction`` with ``interpolation`` and
-    centre-cropping ``size``. ``grayscale`` averages RGB to one channel first.
-
-    ``mode`` names the convention for readers: ``"caffe"`` (BGR, mean subtraction,
-    0-255), ``"torch"`` (RGB, 0-1, ImageNet mean/std), ``"tf"`` (RGB, -1..1) or
-    ``"unit"`` (0-1).
-    """
-
-    mode: str
-    mean: Tuple[float, ...] = (0.0, 0.0, 0.0)
-    std: Tuple[float, ...] = (1.0, 1.0, 1.0)
-    scale: float = 1.0
-    color_order: str = "RGB"
-    crop_fraction: float = 0.875
-    interpolation: str = "bilinear"
-    grayscale: bool = False
-
-    def __post_init__(self):
-        if self.color_order not in ("RGB", "BGR"):
-            raise ValueError(f"color_order must be 'RGB' or 'BGR', got {self.color_order!r}")
-        if not 0.0 < self.crop_fraction <= 1.0:
-            raise ValueError(f"crop_fraction must be in (0, 1], got {self.crop_fraction!r}")
-
-
-def caffe_preprocessing(mean_bgr=(104.0, 117.0, 123.0), crop_fraction=224 / 256):
-    """Caffe's convention: BGR, 0-255, per-channel mean subtracted."""
-    return Preprocessing(mode="caffe", mean=tuple(mean_bgr), color_order="BGR",
-                         crop_fraction=crop_fraction)
-
-
-def torch_preprocessing(crop_fraction=224 / 256, interpolation="bilinear"):
-    """torchvision's convention: RGB scaled to [0, 1], ImageNet mean and std."""
-    return Preprocessing(mode="torch", mean=IMAGENET_MEAN_RGB, std=IMAGENET_STD_RGB,
-                         scale=1.0 / 255.0, crop_fraction=crop_fraction,
-                         interpolation=interpolation)
-
-
-def tf_preprocessing(crop_fraction=0.875):
-    """Inception's convention: RGB scaled to [-1, 1]."""
-    return Preprocessing(mode="tf", mean=(1.0, 1.0, 1.0), scale=2.0 / 255.0,
-                         crop_fraction=crop_fraction)
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelInfo:
-    """Metadata for one registered variant, at its default configuration.
-
-    ``params`` is Keras' ``count_params()`` of the default build (BN moving statistics
-    included); ``params_with_aux`` the same with every aux head; ``trainable_params``
-    the trainable count (comparable with torchvision's ``num_params``). ``macs`` counts
-    convolution and dense multiply-adds at ``default_input_shape``. ``reported`` holds
-    the paper's error figures in percent. ``end_points`` names every layer a user may
-    tap (TF-Slim style); ``stage_outputs`` the last output of each resolution stage,
-    the default of ``feature_extractor``.
-    """
-
-    name: str
-    paper: str
-    authors: str
-    year: int
-    arxiv: Optional[str]
-    default_input_shape: Tuple[int, int, int]
-    min_input_size: int
-    params: int
-    params_with_aux: Optional[int]
-    macs: int
-    reported: Mapping[str, float]
-    preprocessing: Preprocessing
-    family: str = ""
-    trainable_params: Optional[int] = None
-    aux_loss_weights: Optional[Mapping[str, float]] = None
-    default_classes: int = 1000
-    layout: str = ""
-    end_points: Tuple[str, ...] = ()
-    stage_outputs: Tuple[str, ...] = ()
-    build_kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    notes: str = ""
-
-    def __post_init__(self):
-        # Frozen all the way down: nobody edits the reference numbers by accident.
-        object.__setattr__(self, "reported", MappingProxyType(dict(self.reported)))
-        object.__setattr__(self, "build_kwargs", MappingProxyType(dict(self.build_kwargs)))
-        if self.aux_loss_weights is not None:
-            object.__setattr__(self, "aux_loss_weights",
-                               MappingProxyType(dict(self.aux_loss_weights)))
-
-    @property
-    def has_aux(self) -> bool:
-        return bool(self.aux_loss_weights)
-
-    @property
-    def crop_size(self) -> int:
-        return int(self.default_input_shape[0])
-
-
-_REGISTRY: dict = {}
-
-
-def register_model(info: ModelInfo, builder: Callable[..., Any]) -> ModelInfo:
-    """Register ``builder`` under ``info.name``; ``info.build_kwargs`` select the variant."""
-    if info.name in _REGISTRY:
+def _add(info, family, builder):
+    if info.name in _ENTRIES:
         raise ValueError(f"model {info.name!r} is already registered")
-    _REGISTRY[info.name] = (info, builder)
+    _ENTRIES[info.name] = [info, family, builder]
+
+
+def register_family(family: Family) -> Family:
+    """Add a family's declared entries (``spec.FAMILY``)."""
+    if family.name in _FAMILIES:
+        raise ValueError(f"family {family.name!r} is already registered")
+    _FAMILIES[family.name] = family
+    for info in family.models:
+        _add(info, family, None)
+    return family
+
+
+def register_model(info: ModelInfo, builder: Callable) -> ModelInfo:
+    """Register a network of your own: ``builder(**info.build_kwargs, **kwargs)`` builds
+    it, and :func:`build`, :func:`model_info` and the tools that read the registry then
+    know it by ``info.name``."""
+    if not isinstance(info, ModelInfo):
+        raise TypeError(f"info must be a ModelInfo, got {type(info).__name__}")
+    if not callable(builder):
+        raise TypeError(f"builder must be callable, got {type(builder).__name__}")
+    _ensure_loaded()
+    _add(info, None, builder)
     return info
 
 
 def _ensure_loaded():
-    # The model families register themselves on import.
-    from keras_cnns import models  # noqa: F401
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    for package in _models.FAMILIES:
+        spec = importlib.import_module(f"keras_cnns.models.{package}.spec")
+        register_family(spec.FAMILY)
+    for module in _models.LEGACY_MODULES:  # not yet split into spec + build
+        importlib.import_module(module)
+
+
+def families():
+    """Every declared :class:`Family`, in the order of ``keras_cnns.models.FAMILIES``."""
+    _ensure_loaded()
+    return tuple(_FAMILIES.values())
 
 
 def available_models(pattern: Optional[str] = None):
     """Sorted registry names, filtered by an fnmatch ``pattern`` (e.g. ``"resnet*"``)."""
     _ensure_loaded()
-    if pattern is not None and not isinstance(pattern, str):
-        raise TypeError(f"pattern must be a string or None, got {type(pattern).__name__}")
-    names = sorted(_REGISTRY)
+    if pattern is not None:
+        check_str("pattern", pattern)
+    names = sorted(_ENTRIES)
     if pattern:
         names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
     return names
 
 
-def _lookup(name: str):
+def _entry(name):
     _ensure_loaded()
-    if not isinstance(name, str):
-        raise TypeError(f"model name must be a string, got {type(name).__name__}")
-    if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=5, cutoff=0.4)
+    check_str("model name", name)
+    if name not in _ENTRIES:
+        close = difflib.get_close_matches(name, list(_ENTRIES), n=5, cutoff=0.4)
         hint = f"; closest: {', '.join(close)}" if close else ""
         raise ValueError(f"unknown model {name!r}{hint}. "
-                         f"See keras_cnns.available_models() for all {len(_REGISTRY)} names.")
-    return _REGISTRY[name]
+                         f"See keras_cnns.available_models() for all {len(_ENTRIES)} names.")
+    return _ENTRIES[name]
+
+
+def family_of(name) -> Optional[Family]:
+    """The :class:`Family` declaring registry entry ``name`` (``None`` for an entry
+    added with :func:`register_model`)."""
+    return _entry(name)[1]
 
 
 def get_builder(name: str):
     """The builder function and its variant keyword arguments for ``name``."""
-    info, builder = _lookup(name)
+    entry = _entry(name)
+    info, family, builder = entry
+    if builder is None:
+        module = importlib.import_module(family.build_module)
+        builder = entry[2] = getattr(module, info.builder)
     return builder, dict(info.build_kwargs)
 
 
-def build(name: str, **kwargs):
-    """Build the registered model ``name``; ``kwargs`` go to its builder.
+def build(model: str, /, **kwargs):
+    """Build the registered network ``model``; ``kwargs`` go to its builder (including
+    ``name=``, the Keras model's name, by default the registry name).
 
     >>> model = build("googlenet", aux=True)
     """
-    info, builder = _lookup(name)
-    merged = dict(info.build_kwargs)
+    builder, merged = get_builder(model)
     merged.update(kwargs)
-    merged.setdefault("name", name)
+    merged.setdefault("name", model)
     return builder(**merged)
 
 
@@ -190,15 +137,15 @@ def model_info(name_or_model, name: Optional[str] = None) -> ModelInfo:
     A model the user renamed needs ``name=`` to say which entry it is.
     """
     if name is not None:
-        return _lookup(name)[0]
+        return _entry(name)[0]
     if isinstance(name_or_model, str):
-        return _lookup(name_or_model)[0]
+        return _entry(name_or_model)[0]
     model_name = getattr(name_or_model, "name", None)
-    if model_name is None:
+    if not isinstance(model_name, str):
         raise TypeError("model_info expects a registry name or a Keras model, got "
                         f"{type(name_or_model).__name__}")
     _ensure_loaded()
-    if model_name not in _REGISTRY:
+    if model_name not in _ENTRIES:
         raise ValueError(f"model {model_name!r} is not a registry name; it was probably "
                          "renamed. Pass the registry name: model_info(model, name='googlenet')")
-    return _REGISTRY[model_name][0]
+    return _ENTRIES[model_name][0]

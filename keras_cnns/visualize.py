@@ -656,7 +656,7 @@ def architecture_items(model):
     """
     import keras
 
-    from keras_cnns.profile import profile
+    from keras_cnns.profiler import profile
 
     prof = {r.name: r for r in profile(model).layers}
     leaves = list(_leaf_layers(model))

@@ -3,7 +3,7 @@
 Staleness is checked on the markdown and the measured data, not PNG bytes (fonts vary):
 every registered network's page and docs/models.md are re-rendered from the cached data
 and the registry (cheap), and one network per family (the smallest) is rebuilt and
-re-measured. Regenerate with ``python -m keras_cnns.docs``.
+re-measured. Regenerate with ``python tools/gendocs.py``.
 """
 
 import os
@@ -12,9 +12,11 @@ import re
 import pytest
 
 import keras_cnns
-from keras_cnns import docs
+from tests.helpers import load_tool
 
-REGEN = "stale: regenerate with `python -m keras_cnns.docs`"
+docs = load_tool("gendocs")
+
+REGEN = "stale: regenerate with `python tools/gendocs.py`"
 
 
 def _representatives():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_cnns
-from tests.conftest import small_photos
+from tests.helpers import small_photos
 
 
 def test_default_end_points_are_the_stage_outputs():

@@ -64,7 +64,7 @@ def test_linear_decay_rule():
 
 
 def test_resnet_with_stochastic_depth_saves_and_loads(tmp_path, photos):
-    from tests.conftest import small_photos
+    from tests.helpers import small_photos
 
     model = keras_cnns.ResNet(depth=18, stages=(1, 1, 1, 1), stochastic_depth=0.5,
                               input_shape=(64, 64, 3), classes=5)
@@ -80,7 +80,7 @@ def test_resnet_with_stochastic_depth_saves_and_loads(tmp_path, photos):
 
 def test_model_inference_equals_scaled_branches(photos):
     """A whole network at inference: with p_L = 1 it is the plain ResNet; weights shared."""
-    from tests.conftest import small_photos
+    from tests.helpers import small_photos
 
     x = small_photos(photos, 64) / 255.0
     plain = keras_cnns.ResNet(depth=18, stages=(1, 1, 1, 1), input_shape=(64, 64, 3),

@@ -30,7 +30,7 @@ from keras_cnns.weights import (TORCHVISION_MODELS, decode_predictions,  # noqa:
                                 from_torchvision, imagenet_classes, load_state_dict,
                                 read_safetensors, torchvision_mapping,
                                 torchvision_preprocessing)
-from tests.conftest import small_photos  # noqa: E402
+from tests.helpers import small_photos  # noqa: E402
 
 TOL = 1e-4  # relative to the output's largest magnitude
 TORCH_MEAN = np.array([0.485, 0.456, 0.406], "float32")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import keras_tuner
 
-from keras_cnns import aux as aux_lib
+from keras_cnns import heads as aux_lib
 from keras_cnns import registry
 from tuning import spaces
 

@@ -34,7 +34,7 @@ import keras_tuner
 import numpy as np
 import tensorflow as tf
 
-from keras_cnns import aux as aux_lib
+from keras_cnns import heads as aux_lib
 from keras_cnns import registry
 from keras_cnns.atomic import atomic_save_model, atomic_write
 from tuning.hypermodel import PARAMS_METRIC, HyperCNN

@@ -20,40 +20,16 @@ import inspect
 from typing import Any, Callable, Optional, Tuple
 
 from keras_cnns import registry
-from keras_cnns.models import (alexnet, densenet, fractalnet, googlenet, lenet, nin, resnet,
+from keras_cnns.metadata import (DROPOUTS, WIDTH_FRACTIONS, Choice, SearchSpace,  # noqa: F401
+                                 dropout_choice, width_choices)
+from keras_cnns.models import (alexnet, densenet, fractalnet, lenet, nin, resnet,
                                squeezenet, vgg)
 
-__all__ = ["Choice", "Space", "SPACES", "LEARNING_RATES", "space_for", "hyperparameters",
+__all__ = ["Choice", "SearchSpace", "Space", "SPACES", "LEARNING_RATES", "space_for", "hyperparameters",
            "builder_kwargs", "covered_families"]
 
 # Adam's default first, then the usual decades.
 LEARNING_RATES = (1e-3, 3e-4, 1e-4)
-# Widths as fractions of the paper's (narrower nets train faster; wider ones rarely help
-# on small data), and the dropout rates offered wherever a network has dropout.
-WIDTH_FRACTIONS = (0.25, 0.5, 1.0)
-DROPOUTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
-
-
-@dataclasses.dataclass(frozen=True)
-class Choice:
-    """One hyperparameter: ``name``, the ``values`` offered, the paper's ``default`` and
-    the builder keyword argument it feeds (``kwarg``)."""
-
-    name: str
-    values: Tuple[Any, ...]
-    default: Any
-    kwarg: str
-
-    def __post_init__(self):
-        if self.default not in self.values:
-            raise ValueError(f"{self.name}: default {self.default!r} not in {self.values}")
-
-    def declare(self, hp):
-        """Register on a ``keras_tuner.HyperParameters`` and return the current value."""
-        return hp.Choice(self.name, list(self.values), default=self.default,
-                         ordered=all(isinstance(v, (int, float)) for v in self.values))
-
-
 @dataclasses.dataclass(frozen=True)
 class Space:
     """A family's space: ``rows(info)`` lists its :class:`Choice` rows for one registry
@@ -65,51 +41,8 @@ class Space:
     to_kwargs: Callable[[registry.ModelInfo, dict], dict]
 
 
-def _widths(base, fractions=WIDTH_FRACTIONS, multiple=1):
-    """``base`` times each fraction, rounded to a ``multiple`` (>= ``multiple``)."""
-    out = []
-    for f in fractions:
-        w = max(multiple, int(round(base * f / multiple)) * multiple)
-        if w not in out:
-            out.append(w)
-    if base not in out:
-        out.append(base)
-    return tuple(sorted(out))
-
-
-def _dropout(default, name="dropout", kwarg="dropout", values=DROPOUTS):
-    values = tuple(sorted(set(values) | {default}))
-    return Choice(name, values, default, kwarg)
-
-
-# --------------------------------------------------------------------------- GoogLeNet
-
-GOOGLENET_STAGES = ("3", "4", "5")
-GOOGLENET_MULTIPLIERS = (0.25, 0.5, 0.75, 1.0)
-
-
-def _googlenet_stage(spec):
-    return spec.name.split("_")[1][0]  # "inception_4b" -> "4"
-
-
-def _googlenet_rows(info):
-    rows = [Choice(f"inception_{s}_filters", GOOGLENET_MULTIPLIERS, 1.0, "table")
-            for s in GOOGLENET_STAGES]
-    rows.append(_dropout(0.4))  # Table 1: dropout 40 % before the classifier
-    rows.append(_dropout(0.7, "aux_dropout", "aux_dropout"))  # section 5: 70 % in the aux heads
-    return tuple(rows)
-
-
-def _googlenet_kwargs(info, v):
-    kwargs = {}
-    if any(f"inception_{s}_filters" in v for s in GOOGLENET_STAGES):
-        kwargs["table"] = tuple(
-            spec.scaled(v.get(f"inception_{_googlenet_stage(spec)}_filters", 1.0))
-            for spec in googlenet.INCEPTION_TABLE)
-    for k in ("dropout", "aux_dropout"):
-        if k in v:
-            kwargs[k] = v[k]
-    return kwargs
+_widths = width_choices
+_dropout = dropout_choice
 
 
 # --------------------------------------------------------------------------- LeNet-5
@@ -347,9 +280,6 @@ SPACES = {
                           _inception_rows, _inception_kwargs),
     "inception_v3": Space("inception_v3", "TF-Slim depth multiplier (all widths), dropout",
                           _inception_rows, _inception_kwargs),
-    "googlenet": Space("googlenet", "a width multiplier per Inception stage (3, 4, 5) "
-                       "applied to Table 1, main and aux dropout",
-                       _googlenet_rows, _googlenet_kwargs),
     "lenet": Space("lenet", "filters of C1, C3, C5", _lenet_rows, _lenet_kwargs),
     "alexnet": Space("alexnet", "filters of conv1-conv5, FC dropout",
                      _alexnet_rows, _alexnet_kwargs),
@@ -367,12 +297,17 @@ SPACES = {
 
 
 def space_for(model_name) -> Space:
-    """The :class:`Space` of a registry name's family; ValueError if there is none."""
+    """The search space its family declares for registry name ``model_name``
+    (``Family.search_space``); ValueError if there is none."""
     info = registry.model_info(model_name)
-    if info.family not in SPACES:
-        raise ValueError(f"model {model_name!r} (family {info.family!r}) has no search space; "
-                         f"families with one: {', '.join(sorted(SPACES))}")
-    return SPACES[info.family]
+    family = registry.family_of(model_name)
+    if family is not None and family.search_space is not None:
+        return family.search_space
+    if info.family in SPACES:  # families not yet declaring theirs
+        return SPACES[info.family]
+    with_space = sorted({f.name for f in registry.families() if f.search_space} | set(SPACES))
+    raise ValueError(f"model {model_name!r} (family {info.family!r}) has no search space; "
+                     f"families with one: {', '.join(with_space)}")
 
 
 def _accepted(builder):
@@ -404,5 +339,11 @@ def builder_kwargs(model_name, values) -> dict:
 def covered_families(model_names: Optional[list] = None) -> dict:
     """{registry name: [hyperparameter names]} for every registered model (for docs)."""
     names = model_names or registry.available_models()
-    return {n: [r.name for r in hyperparameters(n, aux=registry.model_info(n).has_aux)]
-            for n in names if registry.model_info(n).family in SPACES}
+    out = {}
+    for n in names:
+        try:
+            space_for(n)
+        except ValueError:
+            continue
+        out[n] = [r.name for r in hyperparameters(n, aux=registry.model_info(n).has_aux)]
+    return out

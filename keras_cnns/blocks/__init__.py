@@ -1,15 +1,24 @@
-"""Shared building blocks: each family composes these, none re-implements them."""
+"""Shared building blocks: each family composes these, none re-implements them.
 
-from keras_cnns.blocks.conv import conv_bn_act, max_pool, same_or_ceil_padding
-from keras_cnns.blocks.inception import InceptionSpec, inception_module
-from keras_cnns.blocks.fire import fire
-from keras_cnns.blocks.residual import (basic_block, bottleneck_block, preact_basic_block,
-                                       preact_bottleneck_block, residual_add)
-from keras_cnns.blocks.dense import dense_block, dense_layer, transition_block
+The row vocabulary (:mod:`keras_cnns.blocks.rows`) is plain data; the block functions
+import Keras, so they load on first use (reading a family's table stays TensorFlow-free).
+"""
 
-__all__ = ["conv_bn_act", "max_pool", "same_or_ceil_padding", "InceptionSpec",
-           "inception_module"]
-__all__ += ["basic_block", "bottleneck_block", "preact_basic_block",
-            "preact_bottleneck_block", "residual_add", "dense_block", "dense_layer",
-            "transition_block"]
-__all__ += ["fire"]
+from keras_cnns._lazy import lazy_exports
+
+_EXPORTS = {
+    "conv_bn_act": "keras_cnns.blocks.conv", "max_pool": "keras_cnns.blocks.conv",
+    "pool": "keras_cnns.blocks.conv",
+    "same_or_ceil_padding": "keras_cnns.blocks.rows", "InceptionSpec": "keras_cnns.blocks.rows",
+    "Fire": "keras_cnns.blocks.rows",
+    "inception_module": "keras_cnns.blocks.inception", "fire": "keras_cnns.blocks.fire",
+    "residual_block": "keras_cnns.blocks.residual", "residual_add": "keras_cnns.blocks.residual",
+    "basic_block": "keras_cnns.blocks.residual", "bottleneck_block": "keras_cnns.blocks.residual",
+    "preact_basic_block": "keras_cnns.blocks.residual",
+    "preact_bottleneck_block": "keras_cnns.blocks.residual",
+    "dense_block": "keras_cnns.blocks.dense", "dense_layer": "keras_cnns.blocks.dense",
+    "transition_block": "keras_cnns.blocks.dense",
+    "apply_rows": "keras_cnns.blocks.sequence",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,8 +1,9 @@
 """conv(-bn)-activation and pooling with the original releases' rounding."""
 
-import math
-
 from keras import layers
+
+from keras_cnns.blocks.rows import (ceil_padding, conv_output_size, pool_output_size,  # noqa: F401
+                                    same_or_ceil_padding)
 
 
 def conv_bn_act(x, filters, kernel_size, strides=1, padding="same", *, name,
@@ -37,35 +38,6 @@ def conv_bn_act(x, filters, kernel_size, strides=1, padding="same", *, name,
     return layers.Activation(activation, name=name)(x)
 
 
-def same_or_ceil_padding(size, pool_size, strides):
-    """Bottom/right padding that makes a valid pool round up, as Caffe and torch's
-    ``ceil_mode=True`` do: ``out = ceil((size - k) / s) + 1``, the last window starting
-    inside the input. ``None`` sizes give ``None`` (fall back to TF's "same")."""
-    if size is None:
-        return None
-    out = max(math.ceil((size - pool_size) / strides), 0) + 1
-    if (out - 1) * strides >= size:  # the last window must start inside the input
-        out -= 1
-    return max((out - 1) * strides + pool_size - size, 0)
-
-
-def conv_output_size(size, kernel, stride=1, padding="valid"):
-    """Spatial size after a convolution with symmetric ``padding`` pixels (or "valid"),
-    or ``None`` when the window does not fit (the layer cannot be built)."""
-    pad = 0 if padding == "valid" else 2 * padding
-    if size + pad < kernel:
-        return None
-    return (size + pad - kernel) // stride + 1
-
-
-def pool_output_size(size, pool_size=3, strides=2, ceil_mode=True):
-    """Spatial size after :func:`max_pool` (Caffe / torch ``ceil_mode`` or floor), or
-    ``None`` when a floor-mode window does not fit."""
-    if ceil_mode:
-        return (size + same_or_ceil_padding(size, pool_size, strides) - pool_size) // strides + 1
-    return None if size < pool_size else (size - pool_size) // strides + 1
-
-
 def max_pool(x, pool_size=3, strides=2, *, name, ceil_mode=True):
     """Max pooling; ``ceil_mode`` reproduces Caffe / torch rounding at every input size.
 
@@ -82,3 +54,22 @@ def max_pool(x, pool_size=3, strides=2, *, name, ceil_mode=True):
     if pad_h or pad_w:
         x = layers.ZeroPadding2D(((0, pad_h), (0, pad_w)), name=f"{name}_pad")(x)
     return layers.MaxPooling2D(pool_size, strides, padding="valid", name=name)(x)
+
+
+def pool(x, row):
+    """A :class:`~keras_cnns.blocks.rows.Pool` row as layers (its name is the end point).
+
+    Ceil-mode max pools go through :func:`max_pool`. A ceil-mode average pool clips its
+    windows to the input and averages what they cover (Caffe): for the 3x3/2 windows the
+    papers use that is TF's "same" whenever a pad is needed (one column after, excluded
+    from the mean), and "valid" where no window overhangs.
+    """
+    if row.kind == "max" and row.padding == "ceil":
+        return max_pool(x, row.size, row.stride, name=row.name, ceil_mode=True)
+    cls = layers.MaxPooling2D if row.kind == "max" else layers.AveragePooling2D
+    padding = row.padding
+    if padding == "ceil":
+        overhang = any(n is None or ceil_padding(n, row.size, row.stride)
+                       for n in (x.shape[1], x.shape[2]))
+        padding = "same" if overhang else "valid"
+    return cls(row.size, row.stride, padding=padding, name=row.name)(x)

@@ -1,30 +1,8 @@
 """The Inception module (GoogLeNet, Szegedy et al. 2014, Figure 2b), driven by a table row."""
 
-from typing import NamedTuple
-
 from keras import layers
 
-
-
-class InceptionSpec(NamedTuple):
-    """One row of GoogLeNet's Table 1: the filter count of each branch."""
-
-    name: str
-    b1x1: int
-    b3x3_reduce: int
-    b3x3: int
-    b5x5_reduce: int
-    b5x5: int
-    pool_proj: int
-
-    @property
-    def out_channels(self):
-        return self.b1x1 + self.b3x3 + self.b5x5 + self.pool_proj
-
-    def scaled(self, multiplier):
-        """The row with every width multiplied (for width searches), at least 1."""
-        return self._replace(**{f: max(1, int(round(getattr(self, f) * multiplier)))
-                                for f in self._fields[1:]})
+from keras_cnns.blocks.rows import InceptionSpec  # noqa: F401  (the row it builds)
 
 
 def inception_module(x, spec, *, conv, big_kernel=5):

@@ -40,18 +40,27 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_cnns import aux as aux_lib
+from keras_cnns import heads as aux_lib
 from keras_cnns import registry
 from keras_cnns.data.crops import check_crop_size, scale_size
 
 __all__ = ["PRESETS", "augment_image", "train_pipeline", "eval_pipeline", "normalize",
-           "resolve_model", "PCA_EIGVAL", "PCA_EIGVEC", "DEFAULT_PRESET"]
+           "resolve_model", "PCA_EIGVAL", "PCA_EIGVEC", "default_preset"]
 
 PRESETS = ("alexnet", "vgg", "inception", "resnet", "lenet", "none")
-# Family -> preset for augment="auto"; families not listed get "resnet".
-DEFAULT_PRESET = {"alexnet": "alexnet", "zfnet": "alexnet", "vgg": "vgg", "googlenet": "inception",
-                  "inception": "inception", "inception_v2": "inception",
+# Families not yet declaring their entries' preset (ModelInfo.augment).
+_LEGACY_PRESET = {"alexnet": "alexnet", "vgg": "vgg", "inception_v2": "inception",
                   "inception_v3": "inception", "resnet": "resnet", "lenet": "lenet"}
+
+
+def default_preset(info):
+    """The preset ``augment="auto"`` picks: the entry's own (``ModelInfo.augment``, which
+    its family declares); ``"resnet"`` for a model without a registry entry."""
+    if info is None:
+        return "resnet"
+    if info.builder:
+        return info.augment
+    return _LEGACY_PRESET.get(info.family, "resnet")
 
 # AlexNet's PCA lighting (fb.resnet.torch's figures, RGB in [0, 1]); the eigenvectors
 # are the COLUMNS of PCA_EIGVEC.
@@ -299,8 +308,7 @@ def train_pipeline(source, model_or_name, batch_size, augment="auto", seed=0,
     """
     model, info, c, p, channels = resolve_model(model_or_name, name, crop_size, preprocessing)
     if augment == "auto":
-        family = info.family if info is not None else ""
-        augment = DEFAULT_PRESET.get(family, "resnet")
+        augment = default_preset(info)
     check_preset(augment)
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_cnns import aux as aux_lib
+from keras_cnns import heads as aux_lib
 from keras_cnns.data.augment import normalize, resolve_model
 from keras_cnns.data.crops import (SCHEMES, check_crop_size, check_scheme, multi_crop,
                                    num_crops, scale_size)

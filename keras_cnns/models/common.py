@@ -1,39 +1,38 @@
-"""The keras.applications signature, shared by every builder: validation, input, head."""
+"""The keras.applications signature, shared by every builder: checks, input, head."""
 
 import os
 
 import keras
 from keras import layers
 
+from keras_cnns.validation import (check_bool, check_choice, check_positive_int,  # noqa: F401
+                                   check_rate, is_int)
+
 POOLINGS = (None, "avg", "max")
+check_dropout = check_rate  # the name the builders use
 
 
-def check_dropout(arg, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{arg} must be a float in [0, 1), got {type(value).__name__}")
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{arg} must be in [0, 1), got {value!r}")
-    return float(value)
-
-
-def check_choice(arg, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"{arg} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-    return value
-
-
-def check_positive_int(arg, value):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{arg} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{arg} must be >= 1, got {value}")
+def check_classifier_activation(value):
+    """``None``, a Keras activation name or a callable; an unknown name is a ValueError
+    naming the argument (Keras' own error comes from deep inside the Dense layer)."""
+    if value is None or callable(value):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"classifier_activation must be None, an activation name or a "
+                        f"callable, got {type(value).__name__}")
+    try:
+        keras.activations.get(value)
+    except ValueError:
+        raise ValueError(f"classifier_activation must be None, a callable or a Keras "
+                         f"activation name such as 'softmax', 'sigmoid' or 'linear'; got "
+                         f"{value!r}") from None
     return value
 
 
 def resolve_input_shape(input_shape, input_tensor, default_shape, min_size,
                         require_static=False):
     """Validate ``input_shape`` (HWC) against the model's minimum; ``None`` gives the
-    default, or the shape of ``input_tensor``."""
+    default, or the shape of ``input_tensor``. numpy integers are accepted."""
     if input_tensor is not None and input_shape is None:
         if not hasattr(input_tensor, "shape"):
             raise TypeError(f"input_tensor must be a Keras tensor, got {type(input_tensor).__name__}")
@@ -43,14 +42,17 @@ def resolve_input_shape(input_shape, input_tensor, default_shape, min_size,
     if not isinstance(input_shape, (tuple, list)):
         raise TypeError(f"input_shape must be a tuple (height, width, channels), "
                         f"got {type(input_shape).__name__}")
-    input_shape = tuple(input_shape)
     if len(input_shape) != 3:
         raise ValueError(f"input_shape must be rank 3 (height, width, channels), "
-                         f"got {input_shape}")
-    h, w, c = input_shape
-    for dim in (h, w, c):
-        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
-            raise ValueError(f"input_shape entries must be positive ints or None, got {input_shape}")
+                         f"got {tuple(input_shape)}")
+    for dim in input_shape:
+        if dim is not None and not is_int(dim):
+            raise TypeError(f"input_shape entries must be ints or None, got "
+                            f"{type(dim).__name__} in {tuple(input_shape)}")
+    h, w, c = (None if d is None else int(d) for d in input_shape)
+    input_shape = (h, w, c)
+    if any(d is not None and d < 1 for d in input_shape):
+        raise ValueError(f"input_shape entries must be positive ints or None, got {input_shape}")
     if c is None:
         raise ValueError(f"input_shape needs a known channel count (last axis), got {input_shape}")
     expected_c = default_shape[-1]
@@ -68,22 +70,30 @@ def resolve_input_shape(input_shape, input_tensor, default_shape, min_size,
     return input_shape
 
 
-def check_common(*, include_top, weights, pooling, classes, allowed_weights=(None,)):
-    if not isinstance(include_top, bool):
-        raise TypeError(f"include_top must be a bool, got {type(include_top).__name__}")
+def check_common(*, include_top, weights, pooling, classes, allowed_weights=(None,),
+                 classifier_activation=None):
+    """The shared arguments. ``weights`` may be one of ``allowed_weights`` or the path
+    of a weights file; returns it (a path as a string). ``classes`` may be a numpy int."""
+    check_bool("include_top", include_top)
     check_choice("pooling", pooling, POOLINGS)
     check_positive_int("classes", classes)
+    check_classifier_activation(classifier_activation)
     if weights in allowed_weights:
         return weights
+    named = [repr(w) for w in allowed_weights if w is not None]
+    allowed = "None, " + (" or ".join(named) + " or " if named else "") + \
+        "the path of a .weights.h5 file"
     if isinstance(weights, (str, os.PathLike)):
-        if os.path.isfile(weights):
-            return os.fspath(weights)
-        raise ValueError(f"weights must be None, {' or '.join(repr(w) for w in allowed_weights if w)} "
-                         f"or the path of an existing weights file; {os.fspath(weights)!r} "
-                         "does not exist" if len(allowed_weights) > 1 else
-                         f"weights must be None or the path of an existing weights file; "
-                         f"{os.fspath(weights)!r} does not exist")
-    raise TypeError(f"weights must be None or a path, got {type(weights).__name__}")
+        path = os.fspath(weights)
+        if os.path.isdir(path):
+            raise ValueError(f"weights must be {allowed}; {path!r} is a folder")
+        if os.path.isfile(path):
+            return path
+        if isinstance(weights, str) and not os.path.splitext(path)[1] and os.sep not in path:
+            raise ValueError(f"weights must be {allowed}; got {path!r}, which is neither a "
+                             "known name for this model nor an existing file")
+        raise ValueError(f"weights must be {allowed}; {path!r} does not exist")
+    raise TypeError(f"weights must be {allowed}, got {type(weights).__name__}")
 
 
 def make_input(input_shape, input_tensor):
@@ -97,16 +107,24 @@ def make_input(input_shape, input_tensor):
     return keras.utils.get_source_inputs(input_tensor), input_tensor
 
 
-def _output_dtype():
-    # Under a mixed policy the classifier computes in float32: finite, stable softmax.
+def output_dtype():
+    """Under a mixed policy the classifier computes in float32: finite, stable softmax."""
     return "float32" if keras.mixed_precision.global_policy().name.startswith("mixed") else None
 
 
-def classifier(x, classes, classifier_activation, *, name="predictions", kernel_initializer="glorot_uniform",
-               bias_initializer="zeros"):
+def classifier(x, classes, classifier_activation, *, name="predictions",
+               kernel_initializer="glorot_uniform", bias_initializer="zeros"):
     return layers.Dense(classes, activation=classifier_activation, name=name,
                         kernel_initializer=kernel_initializer,
-                        bias_initializer=bias_initializer, dtype=_output_dtype())(x)
+                        bias_initializer=bias_initializer, dtype=output_dtype())(x)
+
+
+def class_maps_head(x, classifier_activation, *, name="predictions"):
+    """The head of the all-convolutional nets (NiN, SqueezeNet): the class maps'
+    global average, then ``classifier_activation`` in float32."""
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    return layers.Activation(classifier_activation or "linear", name=name,
+                             dtype=output_dtype())(x)
 
 
 def pool_features(x, pooling):
@@ -122,5 +140,16 @@ def finish(inputs, outputs, name, weights):
     """Create the functional model and load ``weights`` (a ``.weights.h5`` path)."""
     model = keras.Model(inputs, outputs, name=name)
     if weights is not None:
-        model.load_weights(weights)
+        load_weights_file(model, weights)
     return model
+
+
+def load_weights_file(model, path):
+    """``model.load_weights(path)`` with a one-line error naming the file when it is not
+    a weights file for this model (garbage, truncated, another architecture)."""
+    try:
+        model.load_weights(path)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"weights: {os.fspath(path)!r} is not a weights file for "
+                         f"{model.name!r} ({first[:200]})") from None

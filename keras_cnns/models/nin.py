@@ -150,7 +150,7 @@ def NiN(include_top=True, weights=None, input_tensor=None, input_shape=None, poo
         x = conv(x, classes, 1, 1, "valid", table[-1].cccp[-1][0])
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Activation(classifier_activation or "linear", name="predictions",
-                              dtype=common._output_dtype())(x)
+                              dtype=common.output_dtype())(x)
     else:
         x = common.pool_features(x, pooling)
     return common.finish(inputs, x, name or defaults["name"], weights)

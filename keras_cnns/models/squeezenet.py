@@ -111,7 +111,7 @@ def SqueezeNet(include_top=True, weights=None, input_tensor=None, input_shape=No
                         kernel_initializer=initializers.RandomNormal(stddev=0.01))
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Activation(classifier_activation or "linear", name="predictions",
-                              dtype=common._output_dtype())(x)
+                              dtype=common.output_dtype())(x)
     else:
         x = common.pool_features(x, pooling)
     return common.finish(inputs, x, name or f"squeezenet{version}", weights)

@@ -132,7 +132,7 @@ def _cmd_evaluate(args):
     model = load_checkpoint(args.checkpoint)
     size = model.inputs[0].shape[1] or 224
     _, test, names, desc = resolve_dataset(args.dataset, args.data_dir, int(size))
-    from keras_cnns import aux as aux_lib
+    from keras_cnns import heads as aux_lib
 
     classes = aux_lib.inference_model(model).outputs[0].shape[-1]
     if classes != len(names):

@@ -131,7 +131,7 @@ def fit_multi_worker(model, strategy, recipe, train_ds, eval_ds, epochs, steps_p
     import keras
     import tensorflow as tf
 
-    from keras_cnns import aux as aux_lib
+    from keras_cnns import heads as aux_lib
     from keras_cnns.training.recipes import _outputs_probabilities
 
     keys = aux_lib.output_keys(model)

@@ -14,78 +14,25 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from types import MappingProxyType
-from typing import Any, Mapping, Optional
 
 import keras
 
-from keras_cnns import aux as aux_lib
+from keras_cnns import heads as aux_lib
 from keras_cnns import registry
+from keras_cnns.metadata import RecipeSpec
 from keras_cnns.training import schedules as schedules_lib
 from keras_cnns.training.losses import SparseCategoricalCrossentropyLS
-from keras_cnns.training.regularizers import (WEIGHT_DECAY_MODES, apply_l2_weight_decay,
-                                              decoupled_weight_decay)
+from keras_cnns.training.regularizers import apply_l2_weight_decay, decoupled_weight_decay
 
-__all__ = ["Recipe", "RECIPES", "get", "available_recipes", "for_model", "FAMILY_RECIPES"]
+__all__ = ["Recipe", "RECIPES", "get", "available_recipes", "for_model", "paper_recipe_name"]
 
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
-AVERAGING = (None, "polyak", "ema")
+class Recipe(RecipeSpec):
+    """How a paper trained its network (the data: :class:`~keras_cnns.metadata.RecipeSpec`,
+    which the families declare), with the methods that build the Keras objects."""
 
-
-@dataclasses.dataclass(frozen=True)
-class Recipe:
-    """How a paper trained its network. All fields are data; methods build Keras objects.
-
-    ``learning_rate`` is the initial rate, ``schedule`` one of ``"constant"``,
-    ``"step"`` (``schedule_args``: ``rate``, ``every_epochs``) or ``"plateau"``
-    (``factor``, ``patience``, ``max_drops``, ``monitor``). ``weight_decay`` is the
-    papers' coefficient: with ``weight_decay_mode="l2"`` (default) the gradient of
-    each kernel gains ``weight_decay * W``; ``"decoupled"`` uses Keras' optimiser
-    ``weight_decay`` (on kernels only). ``batch_size`` is the global batch.
-    ``aux_loss_weights=None`` takes them from the model's registry entry.
-    ``averaging``: ``None``, ``"polyak"`` or ``"ema"`` (both Keras ``use_ema`` with
-    ``ema_momentum``; the final weights are the average).
-    """
-
-    name: str
-    paper: str
-    section: str
-    optimizer: str
-    learning_rate: float
-    optimizer_args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    schedule: str = "constant"
-    schedule_args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    weight_decay: float = 0.0
-    weight_decay_mode: str = "l2"
-    batch_size: int = 64
-    epochs: int = 10
-    initializer: Optional[str] = None
-    initializer_args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    loss: str = "sparse_categorical_crossentropy"
-    label_smoothing: float = 0.0
-    aux_loss_weights: Optional[Mapping[str, float]] = None
-    augment: str = "auto"
-    eval_scheme: str = "center"
-    averaging: Optional[str] = None
-    ema_momentum: float = 0.9999
-    notes: str = ""
-
-    def __post_init__(self):
-        for f in ("optimizer_args", "schedule_args", "initializer_args"):
-            object.__setattr__(self, f, MappingProxyType(dict(getattr(self, f))))
-        if self.aux_loss_weights is not None:
-            object.__setattr__(self, "aux_loss_weights",
-                               MappingProxyType(dict(self.aux_loss_weights)))
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if self.schedule not in schedules_lib.SCHEDULES:
-            raise ValueError(f"schedule must be one of {schedules_lib.SCHEDULES}, "
-                             f"got {self.schedule!r}")
-        if self.weight_decay_mode not in WEIGHT_DECAY_MODES:
-            raise ValueError(f"weight_decay_mode must be one of {WEIGHT_DECAY_MODES}, "
-                             f"got {self.weight_decay_mode!r}")
-        if self.averaging not in AVERAGING:
-            raise ValueError(f"averaging must be one of {AVERAGING}, got {self.averaging!r}")
+    @classmethod
+    def from_spec(cls, spec):
+        return spec if isinstance(spec, cls) else cls(**spec.fields())
 
     def replace(self, **changes):
         """A copy with fields changed (``recipe.replace(epochs=3)``)."""
@@ -222,7 +169,7 @@ def _metrics(output, top5):
 
 _PLATEAU = {"factor": 0.1, "max_drops": 3, "patience": 5, "monitor": "val_loss"}
 
-RECIPES = {r.name: r for r in (
+_LEGACY = {r.name: r for r in (
     Recipe(
         name="alexnet",
         paper="Krizhevsky, Sutskever, Hinton 2012, ImageNet Classification with Deep "
@@ -255,22 +202,6 @@ RECIPES = {r.name: r for r in (
         augment="vgg", eval_scheme="vgg-dense",
         notes="Config A was trained from N(0, 0.01) and deeper nets initialised from it; "
               "the paper notes Glorot initialisation works as well, used here."),
-    Recipe(
-        name="googlenet",
-        paper="Szegedy et al. 2014, Going Deeper with Convolutions",
-        section="section 6 (Training Methodology), section 7 (144-crop testing), "
-                "section 5 (aux loss weight 0.3)",
-        optimizer="sgd", learning_rate=0.01, optimizer_args={"momentum": 0.9},
-        # Section 6: "decreasing the learning rate by 4% every 8 epochs".
-        schedule="step", schedule_args={"rate": 0.96, "every_epochs": 8},
-        weight_decay=2e-4, batch_size=32, epochs=60,
-        initializer="GlorotUniform",
-        augment="inception", eval_scheme="googlenet-144",
-        averaging="polyak", ema_momentum=0.9999,
-        notes="The paper gives neither the base rate, weight decay, batch, epochs nor "
-              "initialiser: Caffe's bvlc_googlenet solver (base_lr 0.01, weight_decay 2e-4, "
-              "batch 32, step 320k iterations = 8 epochs, xavier init). Epochs 60 is this "
-              "package's choice. Polyak averaging is approximated by an EMA (0.9999)."),
     Recipe(
         name="inception_v3",
         paper="Szegedy et al. 2015, Rethinking the Inception Architecture for Computer Vision",
@@ -318,10 +249,28 @@ RECIPES = {r.name: r for r in (
               "distortions it plateaus at 96.9-97.2 % (train accuracy 100 %)."),
 )}
 
-# Model family -> paper recipe for ``--recipe paper``.
-FAMILY_RECIPES = {"alexnet": "alexnet", "zfnet": "alexnet", "vgg": "vgg",
-                  "googlenet": "googlenet", "inception_v2": "googlenet",
-                  "inception_v3": "inception_v3", "resnet": "resnet"}
+# Families not yet declaring their entries' recipes (ModelInfo.recipe).
+_LEGACY_FAMILY_RECIPES = {"alexnet": "alexnet", "vgg": "vgg", "inception_v2": "googlenet",
+                          "inception_v3": "inception_v3", "resnet": "resnet"}
+
+
+def _collect():
+    """Every recipe: those the families declare (``Family.recipes``) and ``fast``."""
+    out = dict(_LEGACY)
+    for family in registry.families():
+        for spec in family.recipes:
+            if spec.name in out:
+                raise ValueError(f"recipe {spec.name!r} is declared twice")
+            out[spec.name] = Recipe.from_spec(spec)
+    return dict(sorted(out.items()))
+
+
+RECIPES = _collect()
+
+
+def paper_recipe_name(info):
+    """The name of registry entry ``info``'s paper recipe, or ``None``."""
+    return info.recipe or _LEGACY_FAMILY_RECIPES.get(info.family)
 
 
 def available_recipes():
@@ -331,15 +280,16 @@ def available_recipes():
 def get(name):
     """The :class:`Recipe` called ``name`` (``"alexnet"``, ``"vgg"``, ``"googlenet"``,
     ``"inception_v3"``, ``"resnet"``, ``"fast"``), or a registry model name / family
-    (``"resnet50"`` -> ``"resnet"``)."""
+    (``"resnet50"`` -> ``"resnet"``).
+
+    A family name is no longer a recipe name: ``get("googlenet")`` is the recipe called
+    googlenet, which GoogLeNet's family declares."""
     if isinstance(name, Recipe):
         return name
     if not isinstance(name, str):
         raise TypeError(f"recipe name must be a string, got {type(name).__name__}")
     if name in RECIPES:
         return RECIPES[name]
-    if name in FAMILY_RECIPES:
-        return RECIPES[FAMILY_RECIPES[name]]
     if name in registry.available_models():
         return for_model(name)
     raise ValueError(f"unknown recipe {name!r}; known: {', '.join(available_recipes())} "
@@ -349,9 +299,11 @@ def get(name):
 def for_model(name):
     """The paper recipe of registry model ``name`` (by its family), or ValueError."""
     info = registry.model_info(name)
-    key = FAMILY_RECIPES.get(info.family)
+    key = paper_recipe_name(info)
     if key is None:
-        raise ValueError(f"no paper recipe for {info.name!r} (family {info.family!r}); paper "
-                         f"recipes cover {sorted(set(FAMILY_RECIPES))}. Use 'fast' or one of "
+        covered = sorted(n for n in registry.available_models()
+                         if paper_recipe_name(registry.model_info(n)))
+        raise ValueError(f"no paper recipe for {info.name!r} (family {info.family!r}); "
+                         f"models with one: {', '.join(covered)}. Use 'fast' or one of "
                          f"{', '.join(available_recipes())}")
     return RECIPES[key]

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import keras
 
+from keras_cnns.metadata import WEIGHT_DECAY_MODES
+
 __all__ = ["KERNEL_ATTRIBUTES", "kernel_variables", "apply_l2_weight_decay",
            "l2_penalty", "decoupled_weight_decay", "WEIGHT_DECAY_MODES"]
 
-WEIGHT_DECAY_MODES = ("l2", "decoupled")
 # (weight attribute, constructor / config attribute) pairs that hold a weight matrix.
 KERNEL_ATTRIBUTES = (("kernel", "kernel_regularizer"),
                      ("depthwise_kernel", "depthwise_regularizer"),

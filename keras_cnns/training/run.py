@@ -86,7 +86,7 @@ def held_out_metrics(model, eval_ds):
     ``y`` a label or a dict with ``"main"``)."""
     import tensorflow as tf
 
-    from keras_cnns import aux as aux_lib
+    from keras_cnns import heads as aux_lib
     from keras_cnns.training.recipes import _outputs_probabilities
 
     main = aux_lib.inference_model(model)

@@ -20,9 +20,10 @@ import math
 
 import keras
 
+from keras_cnns.metadata import SCHEDULES
+
 __all__ = ["SCHEDULES", "StepDecay", "plateau_callback", "learning_rate_at", "make_schedule"]
 
-SCHEDULES = ("constant", "step", "plateau")
 
 
 @keras.saving.register_keras_serializable(package="keras_cnns")

@@ -40,21 +40,14 @@ from typing import Callable, Mapping, NamedTuple, Optional, Tuple
 import numpy as np
 
 from keras_cnns import registry
+from keras_cnns.metadata import TorchMap, TorchvisionArch  # noqa: F401  (re-exported)
 
-__all__ = ["TorchvisionArch", "TORCHVISION_MODELS", "Spec", "ConversionReport",
+__all__ = ["TorchvisionArch", "TorchMap", "Conversion", "TORCHVISION_MODELS", "Spec", "ConversionReport",
            "from_torchvision", "torchvision_mapping", "torchvision_preprocessing",
            "load_state_dict", "read_safetensors"]
 
 
-class Spec(NamedTuple):
-    """One torch module feeding one keras layer. ``kind`` is ``"conv"``, ``"bn"`` or
-    ``"dense"``; ``flatten`` names the Flatten layer whose CHW input a dense layer reads
-    (its rows are permuted to HWC)."""
-
-    torch: str
-    keras: str
-    kind: str
-    flatten: Optional[str] = None
+Spec = TorchMap  # the row type, as families declare it (keras_cnns.metadata)
 
 
 def _conv_bn(torch_prefix, keras_name, conv="conv", bn="bn"):
@@ -69,28 +62,6 @@ def _layer_names(model):
 
 
 # ------------------------------------------------------------------ per-family mappings
-
-def _googlenet_specs(model, info):
-    from keras_cnns.models.googlenet import AUX_ON, INCEPTION_TABLE
-
-    names = _layer_names(model)
-    specs = (_conv_bn("conv1", "conv1") + _conv_bn("conv2", "conv2_reduce")
-             + _conv_bn("conv3", "conv2"))
-    branches = (("branch1", "1x1"), ("branch2.0", "3x3_reduce"), ("branch2.1", "3x3"),
-                ("branch3.0", "5x5_reduce"), ("branch3.1", "5x5"), ("branch4.1", "pool_proj"))
-    for row in INCEPTION_TABLE:
-        module = row.name.replace("_", "")  # inception_3a -> inception3a
-        for torch_branch, keras_branch in branches:
-            specs += _conv_bn(f"{module}.{torch_branch}", f"{row.name}_{keras_branch}")
-    for key in AUX_ON.values():
-        if key in names:  # InceptionAux: conv -> flatten(128x4x4) -> fc1 -> fc2
-            specs += _conv_bn(f"{key}.conv", f"{key}_conv")
-            specs += [Spec(f"{key}.fc1", f"{key}_fc", "dense", f"{key}_flatten"),
-                      Spec(f"{key}.fc2", key, "dense")]
-    if "predictions" in names:
-        specs.append(Spec("fc", "predictions", "dense"))
-    return specs
-
 
 def _alexnet_specs(model, info):
     from keras_cnns.models.alexnet import TORCHVISION_LAYOUT, Conv
@@ -258,12 +229,13 @@ def _inception_v3_specs(model, info):
 # ------------------------------------------------------------------------ the arch table
 
 @dataclasses.dataclass(frozen=True)
-class TorchvisionArch:
-    """One torchvision architecture: its registry model, mapping, the torch key of its
-    classifier weight (the class count is read from it), torch's BN epsilon (None: no
-    BN), whether its convolutions have biases (if not, a keras conv bias is set to
-    zero), the published evaluation transforms (resize, crop) and whether the published
-    weights run with ``transform_input=True``."""
+class Conversion:
+    """One torchvision architecture and the registry model it loads into: the mapping
+    (the family's ``torchvision_mapping``), the torch key of its classifier weight (the
+    class count is read from it), torch's BN epsilon (None: no BN), whether its
+    convolutions have biases (if not, a keras conv bias is set to zero), the published
+    evaluation transforms (resize, crop) and whether the published weights run with
+    ``transform_input=True`` (see :class:`keras_cnns.metadata.TorchvisionArch`)."""
 
     registry_name: str
     specs: Callable
@@ -276,31 +248,47 @@ class TorchvisionArch:
 
 
 def _arch_table():
-    t = {"googlenet": TorchvisionArch("googlenet_torchvision", _googlenet_specs, "fc.weight",
-                                      1e-3, transform_input=True),
-         "alexnet": TorchvisionArch("alexnet_torchvision", _alexnet_specs,
+    """torchvision name -> :class:`Conversion`: every registry entry that declares a
+    ``torchvision`` layout, and the families that do not declare theirs yet."""
+    t = {}
+    for name in registry.available_models():
+        info, family = registry.model_info(name), registry.family_of(name)
+        if info.torchvision is None:
+            continue
+        fields = dataclasses.asdict(info.torchvision)
+        tv = fields.pop("name")
+        if tv in t:
+            raise ValueError(f"torchvision {tv!r} is claimed by {t[tv].registry_name!r} "
+                             f"and {name!r}")
+        t[tv] = Conversion(name, family.torchvision_mapping, **fields)
+    t.update(_legacy_table())
+    return t
+
+
+def _legacy_table():
+    t = {"alexnet": Conversion("alexnet_torchvision", _alexnet_specs,
                                     "classifier.6.weight", None, conv_bias=True)}
     for depth in (11, 13, 16, 19):
-        t[f"vgg{depth}"] = TorchvisionArch(f"vgg{depth}", _vgg_specs, "classifier.6.weight",
+        t[f"vgg{depth}"] = Conversion(f"vgg{depth}", _vgg_specs, "classifier.6.weight",
                                            None, conv_bias=True)
-        t[f"vgg{depth}_bn"] = TorchvisionArch(f"vgg{depth}_bn", _vgg_specs,
+        t[f"vgg{depth}_bn"] = Conversion(f"vgg{depth}_bn", _vgg_specs,
                                               "classifier.6.weight", 1e-5, conv_bias=True)
     # ResNet-18/34: the keras layout is torchvision's but for conv biases (set to zero)
     # and BN epsilon (set to 1e-5). 50/101/152: torchvision's v1.5 layout.
-    t["resnet18"] = TorchvisionArch("resnet18", _resnet_specs, "fc.weight", 1e-5)
-    t["resnet34"] = TorchvisionArch("resnet34", _resnet_specs, "fc.weight", 1e-5)
+    t["resnet18"] = Conversion("resnet18", _resnet_specs, "fc.weight", 1e-5)
+    t["resnet34"] = Conversion("resnet34", _resnet_specs, "fc.weight", 1e-5)
     for depth in (50, 101, 152):
-        t[f"resnet{depth}"] = TorchvisionArch(f"resnet{depth}_torchvision", _resnet_specs,
+        t[f"resnet{depth}"] = Conversion(f"resnet{depth}_torchvision", _resnet_specs,
                                               "fc.weight", 1e-5)
     for name in ("wide_resnet50_2", "resnext50_32x4d"):
-        t[name] = TorchvisionArch(name, _resnet_specs, "fc.weight", 1e-5)
+        t[name] = Conversion(name, _resnet_specs, "fc.weight", 1e-5)
     for depth in (121, 169, 201):
-        t[f"densenet{depth}"] = TorchvisionArch(f"densenet{depth}", _densenet_specs,
+        t[f"densenet{depth}"] = Conversion(f"densenet{depth}", _densenet_specs,
                                                 "classifier.weight", 1e-5)
     for version in ("1_0", "1_1"):
-        t[f"squeezenet{version}"] = TorchvisionArch(f"squeezenet{version}", _squeezenet_specs,
+        t[f"squeezenet{version}"] = Conversion(f"squeezenet{version}", _squeezenet_specs,
                                                     "classifier.1.weight", None, conv_bias=True)
-    t["inception_v3"] = TorchvisionArch("inception_v3_torchvision", _inception_v3_specs,
+    t["inception_v3"] = Conversion("inception_v3_torchvision", _inception_v3_specs,
                                         "fc.weight", 1e-3, crop=299, resize=342,
                                         transform_input=True)
     return t

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import keras_cnns
+from keras_cnns import registry
 from keras_cnns.data import augment as aug
 from keras_cnns.data import augment_image, digits, eval_pipeline, train_pipeline
 from keras_cnns.registry import Preprocessing
@@ -148,7 +149,10 @@ def test_auto_preset_and_crop_from_model():
                         shuffle_buffer=0)
     x, y = next(iter(ds))
     assert x.shape == (2, 40, 40, 3) and y.shape == (2,)
-    assert aug.DEFAULT_PRESET["googlenet"] == "inception"
+    assert aug.default_preset(registry.model_info("googlenet")) == "inception"
+    # Every entry's declared preset is one the pipeline knows.
+    for name in registry.available_models():
+        assert aug.default_preset(registry.model_info(name)) in aug.PRESETS, name
 
 
 def test_model_outside_registry_needs_preprocessing():

@@ -9,7 +9,7 @@ import pytest
 
 import keras_cnns
 from tests.models.kapps_compat import assert_same_as_keras
-from tests.conftest import assert_training_loss_halves, digit_images
+from tests.helpers import assert_training_loss_halves, digit_images
 
 # keras.applications count_params; torchvision num_params (= our trainable count);
 # torchvision's published GFLOPS (multiply-adds).
@@ -74,7 +74,7 @@ def test_end_points_match_table1(name):
 
 @pytest.mark.parametrize("name", list(KERAS_APPS))
 def test_weight_compatible_with_keras_applications(name, photos):
-    from tests.conftest import small_photos
+    from tests.helpers import small_photos
 
     theirs = getattr(keras.applications, KERAS_APPS[name])(weights=None,
                                                              classifier_activation=None)

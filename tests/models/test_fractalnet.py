@@ -108,7 +108,7 @@ def test_sampler_global_fraction():
 
 
 def test_small_fractalnet_trains_saves_and_loads(tmp_path, photos):
-    from tests.conftest import small_photos
+    from tests.helpers import small_photos
 
     keras.utils.set_random_seed(0)
     model = keras_cnns.FractalNet(**SMALL)

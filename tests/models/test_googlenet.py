@@ -101,7 +101,7 @@ def test_variants_differ_where_they_should():
 
 
 def test_predictions_layer_and_dict_outputs(photos):
-    from tests.conftest import small_photos
+    from tests.helpers import small_photos
 
     plain = keras_cnns.GoogLeNet(input_shape=(96, 96, 3), classes=10)
     assert plain.layers[-1].name == "predictions"
@@ -123,7 +123,7 @@ def test_headless(pooling, shape):
 
 
 def test_input_sizes_down_to_the_documented_minimum(photos):
-    from tests.conftest import small_photos
+    from tests.helpers import small_photos
 
     assert googlenet.min_input_size() == 32
     low = googlenet.min_input_size(aux=True)
@@ -173,7 +173,7 @@ def test_bad_input(kwargs, err, match):
 
 
 def test_weights_file_round_trip(tmp_path, photos):
-    from tests.conftest import small_photos
+    from tests.helpers import small_photos
 
     model = keras_cnns.GoogLeNet(input_shape=(64, 64, 3), classes=4)
     path = tmp_path / "g.weights.h5"
@@ -184,7 +184,7 @@ def test_weights_file_round_trip(tmp_path, photos):
 
 
 def test_keras_round_trip_safe_mode(tmp_path, photos):
-    from tests.conftest import small_photos
+    from tests.helpers import small_photos
 
     model = keras_cnns.GoogLeNet(aux=True, input_shape=(80, 80, 3), classes=6)
     path = tmp_path / "g.keras"

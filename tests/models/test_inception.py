@@ -8,7 +8,7 @@ import tensorflow as tf
 
 import keras_cnns
 from keras_cnns.models import inception
-from tests.conftest import small_photos
+from tests.helpers import small_photos
 from tests.models.kapps_compat import randomise
 
 # ------------------------------------------------------------------ reference data

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 import keras_cnns
-from tests.conftest import small_photos
+from tests.helpers import small_photos
 
 NAMES = keras_cnns.available_models()
 CLASSES = 3

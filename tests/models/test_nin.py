@@ -6,7 +6,7 @@ import pytest
 
 import keras_cnns as kc
 from keras_cnns.models import nin
-from tests.conftest import assert_training_loss_halves, digit_images, assert_minimum_input_is_tight
+from tests.helpers import assert_training_loss_halves, digit_images, assert_minimum_input_is_tight
 
 
 def _shapes(model, names):

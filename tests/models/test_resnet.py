@@ -10,7 +10,7 @@ import pytest
 import keras_cnns
 from keras_cnns.models import resnet
 from tests.models.kapps_compat import assert_same_as_keras
-from tests.conftest import assert_training_loss_halves, digit_images
+from tests.helpers import assert_training_loss_halves, digit_images
 
 # Keras totals (count_params, BN moving statistics included).
 KERAS_TOTALS = {
@@ -149,7 +149,7 @@ KERAS_APPS = {
 
 @pytest.mark.parametrize("name", list(KERAS_APPS))
 def test_weight_compatible_with_keras_applications(name, photos):
-    from tests.conftest import small_photos
+    from tests.helpers import small_photos
 
     theirs = getattr(keras.applications, KERAS_APPS[name])(weights=None,
                                                              classifier_activation=None)
@@ -164,7 +164,7 @@ def test_weight_compatible_with_keras_applications(name, photos):
 
 def test_resnext101_and_wrn_forward_tiny(photos):
     # Grouped convolutions are slow on CPU: 64x64, headless.
-    from tests.conftest import small_photos
+    from tests.helpers import small_photos
 
     for name in ("resnext50_32x4d", "wrn28_10"):
         model = keras_cnns.build(name, include_top=False, pooling="avg",

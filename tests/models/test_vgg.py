@@ -8,7 +8,7 @@ import pytest
 
 import keras_cnns as kc
 from keras_cnns.models import vgg
-from tests.conftest import small_photos, assert_training_loss_halves, digit_images, assert_minimum_input_is_tight
+from tests.helpers import small_photos, assert_training_loss_halves, digit_images, assert_minimum_input_is_tight
 
 
 def _randomise(model, seed):

@@ -29,8 +29,8 @@ SMALL_SLOW = {
 
 
 def test_every_registered_family_has_a_space():
-    families = {keras_cnns.model_info(n).family for n in keras_cnns.available_models()}
-    assert families <= set(spaces.SPACES), families - set(spaces.SPACES)
+    for name in keras_cnns.available_models():
+        assert isinstance(spaces.space_for(name).description, str), name
 
 
 def test_small_covers_every_family():

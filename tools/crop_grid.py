@@ -1,6 +1,6 @@
 """Draw the 144 GoogLeNet crops of one real photo as a PNG grid.
 
-    python -m keras_cnns.data.crop_grid [--out docs/img/googlenet_144_crops.png]
+    python tools/crop_grid.py [--out docs/img/googlenet_144_crops.png]
 
 Layout: two blocks of 12 rows x 6 columns, originals on the left and their mirrors on
 the right. Row = (scale 256/288/320/352) x (square left/centre/right), top to bottom;
