@@ -9,34 +9,24 @@ keras.applications: a file either downloaded is found by the other.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import keras
 
+from keras_cnns import registry
+from keras_cnns.metadata import KerasWeights, WeightFile, keras_applications_weights
+
 __all__ = ["WeightFile", "IMAGENET_WEIGHTS", "imagenet_weight_file", "load_imagenet_weights"]
 
-_BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
-
-
-@dataclasses.dataclass(frozen=True)
-class WeightFile:
-    """One published file: its cache file name, download URL and MD5 hash."""
-
-    fname: str
-    origin: str
-    file_hash: str
 
 
 def _pair(subdir, stem, top_hash, notop_hash):
-    fname = f"{stem}_weights_tf_dim_ordering_tf_kernels.h5"
-    notop = f"{stem}_weights_tf_dim_ordering_tf_kernels_notop.h5"
-    return {True: WeightFile(fname, f"{_BASE}{subdir}/{fname}", top_hash),
-            False: WeightFile(notop, f"{_BASE}{subdir}/{notop}", notop_hash)}
+    w = keras_applications_weights(subdir, stem, top_hash, notop_hash)
+    return {True: w.top, False: w.notop}
 
 
-# key -> {include_top: WeightFile}. Keys are this package's registry names.
-IMAGENET_WEIGHTS = {
+# Families not yet declaring their entries' files (ModelInfo.imagenet_weights).
+_LEGACY = {
     "vgg16": _pair("vgg16", "vgg16", "64373286793e3c8b2b4e3219cbf3544b",
                    "6d6bbae143d832006294945121d1f1fc"),
     "vgg19": _pair("vgg19", "vgg19", "cbe5617147190e668d6c5d5026f83318",
@@ -64,6 +54,20 @@ IMAGENET_WEIGHTS = {
 }
 
 
+def _collect():
+    """registry name -> {include_top: WeightFile}: every entry's declared
+    ``imagenet_weights``, and the families that do not declare theirs yet."""
+    out = {}
+    for name in registry.available_models():
+        files = registry.model_info(name).imagenet_weights
+        if files is not None:
+            out[name] = {True: files.top, False: files.notop}
+    return {**_LEGACY, **out}
+
+
+IMAGENET_WEIGHTS = _collect()
+
+
 def imagenet_weight_file(key, include_top):
     """The :class:`WeightFile` of ``key`` (a name in :data:`IMAGENET_WEIGHTS`)."""
     if key not in IMAGENET_WEIGHTS:
@@ -75,13 +79,16 @@ def imagenet_weight_file(key, include_top):
 
 
 def load_imagenet_weights(model, key, include_top):
-    """Fetch (or find in the Keras cache) the published file for ``key`` and load it
+    """Fetch (or find in the Keras cache) the published file for ``key`` (a registry name
+    of :data:`IMAGENET_WEIGHTS`, or the entry's declared
+    :class:`~keras_cnns.metadata.KerasWeights`) and load it
     into ``model``, whose weighted layers must be keras.applications' in order.
 
     The cache is ``$KERAS_HOME/models`` (``~/.keras/models`` by default), the
     directory keras.applications uses. Returns the file's path.
     """
-    entry = imagenet_weight_file(key, include_top)
+    entry = key.file(include_top) if isinstance(key, KerasWeights) else \
+        imagenet_weight_file(key, include_top)
     # Keras reads KERAS_HOME once, at import; read it per call so both agree.
     cache_dir = os.environ.get("KERAS_HOME") or None
     path = keras.utils.get_file(entry.fname, entry.origin, cache_subdir="models",
