@@ -69,3 +69,23 @@ def fan_out_labels(keys):
         return (x, {k: y for k in keys}, *rest)
 
     return fan_out
+
+
+def is_softmax(tensor_or_model):
+    """Whether a model's (single) output, or a Keras tensor, is a softmax: the layer that
+    produced it is a ``Softmax`` or has ``activation="softmax"``. Otherwise the head
+    gives logits (``classifier_activation=None``), and losses, metrics, evaluation and
+    export must apply the softmax themselves."""
+    tensor = tensor_or_model
+    if isinstance(tensor_or_model, keras.Model):
+        outputs = tensor_or_model.outputs
+        if len(outputs) != 1:
+            raise ValueError(f"model {tensor_or_model.name!r} has {len(outputs)} outputs; pass "
+                             "one output tensor (or inference_model(model))")
+        tensor = outputs[0]
+    history = getattr(tensor, "_keras_history", None)
+    layer = getattr(history, "operation", None)
+    if isinstance(layer, keras.layers.Softmax):
+        return True
+    act = getattr(layer, "activation", None)
+    return getattr(act, "__name__", None) == "softmax"

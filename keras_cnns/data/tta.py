@@ -27,18 +27,7 @@ _ELEMENTWISE = (keras.layers.Dropout, keras.layers.Activation, keras.layers.Soft
                 keras.layers.ReLU)
 
 
-def _producer(tensor):
-    history = getattr(tensor, "_keras_history", None)
-    return getattr(history, "operation", None) if history is not None else None
-
-
-def outputs_probabilities(model):
-    """Whether the (single) output of ``model`` is a softmax (else it is logits)."""
-    layer = _producer(model.outputs[0])
-    if isinstance(layer, keras.layers.Softmax):
-        return True
-    act = getattr(layer, "activation", None)
-    return getattr(act, "__name__", None) == "softmax"
+outputs_probabilities = aux_lib.is_softmax  # kept for its users; see heads.is_softmax
 
 
 def _predict_fn(model, probs):

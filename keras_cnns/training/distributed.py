@@ -132,13 +132,12 @@ def fit_multi_worker(model, strategy, recipe, train_ds, eval_ds, epochs, steps_p
     import tensorflow as tf
 
     from keras_cnns import heads as aux_lib
-    from keras_cnns.training.recipes import _outputs_probabilities
 
     keys = aux_lib.output_keys(model)
     outputs = {k: model.output[k] for k in keys} if keys else {None: model.outputs[0]}
     weights = recipe.loss_weights(model) if keys else {None: 1.0}
-    losses = {k: recipe.make_loss(not _outputs_probabilities(t)) for k, t in outputs.items()}
-    probs = {k: _outputs_probabilities(t) for k, t in outputs.items()}
+    losses = {k: recipe.make_loss(not aux_lib.is_softmax(t)) for k, t in outputs.items()}
+    probs = {k: aux_lib.is_softmax(t) for k, t in outputs.items()}
     optimizer = model.optimizer
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = \

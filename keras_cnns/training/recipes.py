@@ -148,13 +148,7 @@ class Recipe(RecipeSpec):
         return "\n".join(lines)
 
 
-def _outputs_probabilities(tensor):
-    history = getattr(tensor, "_keras_history", None)
-    layer = getattr(history, "operation", None)
-    if isinstance(layer, keras.layers.Softmax):
-        return True
-    act = getattr(layer, "activation", None)
-    return getattr(act, "__name__", None) == "softmax"
+_outputs_probabilities = aux_lib.is_softmax  # the name training.run imports
 
 
 def _metrics(output, top5):
