@@ -56,11 +56,11 @@ def check_float(arg, value, *, minimum=None, maximum=None, min_open=False, max_o
     value = float(value)
     low = "(" if min_open else "["
     high = ")" if max_open else "]"
-    interval = f"{low}{'-inf' if minimum is None else minimum:g}, " \
-               f"{'inf' if maximum is None else maximum:g}{high}" \
-        if minimum is not None or maximum is not None else ""
+    lo = "-inf" if minimum is None else f"{minimum:g}"
+    hi = "inf" if maximum is None else f"{maximum:g}"
+    interval = f"{low}{lo}, {hi}{high}"
     if value != value:  # NaN
-        raise ValueError(f"{arg} must be a number in {interval or 'the reals'}, got nan")
+        raise ValueError(f"{arg} must be a number in {interval}, got nan")
     if minimum is not None and (value < minimum or (min_open and value == minimum)):
         raise ValueError(f"{arg} must be in {interval}, got {value!r}")
     if maximum is not None and (value > maximum or (max_open and value == maximum)):

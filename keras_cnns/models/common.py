@@ -114,7 +114,7 @@ def output_dtype():
 
 def classifier(x, classes, classifier_activation, *, name="predictions",
                kernel_initializer="glorot_uniform", bias_initializer="zeros"):
-    return layers.Dense(classes, activation=classifier_activation, name=name,
+    return layers.Dense(int(classes), activation=classifier_activation, name=name,
                         kernel_initializer=kernel_initializer,
                         bias_initializer=bias_initializer, dtype=output_dtype())(x)
 
@@ -136,9 +136,47 @@ def pool_features(x, pooling):
     return x
 
 
+def physical_memory():
+    """Bytes of RAM on this machine (``None`` where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_fits_in_memory(model, memory=None):
+    """Refuse a model whose forward pass for ONE image could never fit in memory: the
+    output elements of every layer (what training keeps for back-propagation, the count
+    behind :meth:`keras_cnns.profiler.Profile.training_memory`) plus the parameters, at 4
+    bytes, against the machine's RAM. Building the graph is symbolic and cheap; this
+    turns the out-of-memory crash of the first ``fit``/``predict`` into a ValueError."""
+    memory = physical_memory() if memory is None else memory
+    if not memory:
+        return
+    elements = 0
+    for layer in model.layers:
+        for out in keras.tree.flatten(layer.output):
+            dims = tuple(out.shape[1:])
+            if any(d is None for d in dims):
+                return  # a dynamic size: nothing to estimate before the data comes
+            n = 1
+            for d in dims:
+                n *= int(d)
+            elements += n
+    need = 4 * (elements + model.count_params())
+    if need > memory:
+        shape = tuple(model.inputs[0].shape[1:])
+        raise ValueError(f"input_shape {shape}: one image needs about {need / 2 ** 30:,.0f} "
+                         f"GiB for {model.name!r}'s activations and weights, more than this "
+                         f"machine's {memory / 2 ** 30:,.0f} GiB of memory; use a smaller "
+                         "input_shape")
+
+
 def finish(inputs, outputs, name, weights):
-    """Create the functional model and load ``weights`` (a ``.weights.h5`` path)."""
+    """Create the functional model (refusing one that could never run here, see
+    :func:`check_fits_in_memory`) and load ``weights`` (a ``.weights.h5`` path)."""
     model = keras.Model(inputs, outputs, name=name)
+    check_fits_in_memory(model)
     if weights is not None:
         load_weights_file(model, weights)
     return model
