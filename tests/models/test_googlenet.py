@@ -255,3 +255,15 @@ def test_compiled_total_loss_is_main_plus_weighted_aux(digits_data):
         assert result[f"{k}_accuracy"] == pytest.approx(acc, abs=1e-6), k
     assert result["aux1_accuracy"] == pytest.approx(np.mean(y == 3), abs=1e-6)
     assert result["main_accuracy"] != pytest.approx(result["aux1_accuracy"], abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["googlenet", "googlenet_bn", "googlenet_torchvision"])
+def test_multiply_adds_with_the_aux_heads(name):
+    """Each aux head at 224: a 1x1 conv to 128 on the 4x4 pooled grid, FC 2048 -> 1024,
+    FC 1024 -> 1000 (section 5); on 4a (512 channels) and 4d (528)."""
+    aux = sum(4 * 4 * c * 128 + 2048 * 1024 + 1024 * 1000 for c in (512, 528))
+    info = keras_cnns.model_info(name)
+    assert info.macs_with_aux == info.macs + aux
+    model = keras_cnns.build(name, aux=True)
+    assert keras_cnns.profile(model).macs == info.macs_with_aux
+    assert model.count_params() == info.params_with_aux
