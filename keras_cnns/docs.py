@@ -62,7 +62,8 @@ def fingerprint(name):
     import keras_cnns.layers as layers_pkg
     import importlib
 
-    from keras_cnns import registry, visualize
+    from keras_cnns import registry
+    from keras_cnns.visualize import architecture as visualize
 
     profile = importlib.import_module("keras_cnns.profile")
 
@@ -603,7 +604,7 @@ def draw_chart(all_data, path=CHART):
     import numpy as np
 
     from keras_cnns import registry
-    from keras_cnns.visualize import _figure
+    from keras_cnns.visualize._common import _figure
 
     pts = []
     for name in sorted(all_data):

@@ -68,8 +68,9 @@ def _load_image(path):
 
 def run(args):
     from keras_cnns import visualize
+    from keras_cnns.visualize._common import _check_out_path
 
-    out = visualize._check_out_path(args.out, arg="--out")
+    out = _check_out_path(args.out, arg="--out")
     image = _load_image(args.image)
     model = _load_model(args.model, args.weights)
     if args.method == "feature-maps":
