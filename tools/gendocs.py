@@ -64,7 +64,8 @@ def fingerprint(name):
     import keras_cnns.blocks as blocks
     import keras_cnns.layers as layers_pkg
 
-    from keras_cnns import registry, visualize
+    from keras_cnns import registry
+    from keras_cnns.visualize import architecture as visualize
 
     profile = importlib.import_module("keras_cnns.profiler")
 
@@ -615,7 +616,7 @@ def draw_chart(all_data, path=CHART):
     import numpy as np
 
     from keras_cnns import registry
-    from keras_cnns.visualize import _figure
+    from keras_cnns.visualize._common import _figure
 
     pts = []
     for name in sorted(all_data):

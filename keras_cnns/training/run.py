@@ -162,8 +162,8 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
     from keras_cnns import registry
     from keras_cnns.training import callbacks as cb
     from keras_cnns.training import distributed
-    from keras_cnns.training.plots import plot_curves
     from keras_cnns.training.recipes import RECIPES, for_model, get
+    from keras_cnns.visualize import plot_history
 
     t_start = time.time()
     # ---- arguments, before any heavy work
@@ -318,8 +318,8 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
         return results
     rows = cb.read_history(os.path.join(output, "history.csv"))
     if rows:
-        plot_curves(rows, os.path.join(output, "curves.png"),
-                    title=f"{model_name} on {dataset} ({rec.name} recipe)")
+        plot_history(rows, os.path.join(output, "curves.png"),
+                     title=f"{model_name} on {dataset} ({rec.name} recipe)")
     cb.atomic_write_text(os.path.join(output, "results.json"), json.dumps(results, indent=1) + "\n")
     if verbose:
         print(f"held-out top-1 {metrics['top1']:.4f}, top-5 {metrics['top5']:.4f} on "

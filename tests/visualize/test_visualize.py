@@ -201,6 +201,53 @@ def test_plot_history_keras_history(digits_data, tmp_path):
     assert {"total (train)", "total (val)", "main (train)", "aux1 (train)"} <= labels
 
 
+def test_plot_history_reads_a_runs_history_rows_skipping_text_columns(tmp_path):
+    """``train`` draws curves.png from history.csv rows (read_history: epoch int, floats,
+    text left as text) through this one plotter."""
+    from keras_cnns.training.callbacks import read_history
+
+    csv_path = tmp_path / "history.csv"
+    csv_path.write_text("epoch,loss,accuracy,val_loss,val_accuracy,phase\n"
+                        "0,2.0,0.3,2.2,0.25,head\n1,1.0,0.6,1.3,0.5,head\n"
+                        "2,0.5,0.8,0.9,0.7,all\n")
+    rows = read_history(str(csv_path))
+    out = tmp_path / "curves.png"
+    fig = V.plot_history(rows, out, title="lenet5 on digits (fast recipe)")
+    assert fig._suptitle.get_text() == "lenet5 on digits (fast recipe)"
+    titles = sorted(ax.get_title() for ax in fig.axes if ax.get_title())
+    assert titles == ["accuracy", "loss"]  # no panel for the text column
+    loss_ax = [ax for ax in fig.axes if ax.get_title() == "loss"][0]
+    val = [ln for ln in loss_ax.get_lines() if ln.get_label() == "total (val)"][0]
+    np.testing.assert_allclose(val.get_ydata(), [2.2, 1.3, 0.9])
+    np.testing.assert_allclose(val.get_xdata(), [1, 2, 3])
+    assert_not_blank(read_png(out))
+    # The CSV path itself gives the same curves.
+    fig2 = V.plot_history(str(csv_path))
+    acc = [ax for ax in fig2.axes if ax.get_title() == "accuracy"][0]
+    np.testing.assert_allclose([ln for ln in acc.get_lines()
+                                if ln.get_label() == "all (train)"][0].get_ydata(),
+                               [0.3, 0.6, 0.8])
+    with pytest.raises(ValueError, match="epoch"):
+        V.plot_history([{"loss": 1.0}])
+
+
+def test_no_submodule_shadows_a_function():
+    """A submodule named like a function the package exports replaces it on import (the
+    keras_cnns.profile trap); every public name stays a function."""
+    import importlib
+    import importlib.util
+
+    import keras_cnns.visualize as package
+
+    for name in package.__all__:
+        assert importlib.util.find_spec(f"keras_cnns.visualize.{name}") is None, name
+    for module in ("maps", "gradcam", "history", "architecture", "_common"):
+        importlib.import_module(f"keras_cnns.visualize.{module}")
+    for name in package.__all__:
+        assert callable(getattr(package, name)) and \
+            not isinstance(getattr(package, name), type(package)), name
+
+
 def test_plot_history_bad_input(tmp_path):
     bad = tmp_path / "no_epoch.csv"
     bad.write_text("loss,accuracy\n1.0,0.5\n")

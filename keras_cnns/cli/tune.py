@@ -1,9 +1,11 @@
-"""``keras-cnns tune MODEL`` (also ``python -m tuning MODEL``): a keras-tuner search."""
+"""``keras-cnns tune MODEL`` (also ``python -m tuning MODEL``): a keras-tuner search of the
+family's space (:mod:`tuning.spaces`)."""
 
 from __future__ import annotations
 
 import argparse
-import os
+
+from keras_cnns.cli.common import add_dataset_arguments, add_image_size_argument
 
 VALIDATION_SPLITS = ("validation", "val", "test")
 
@@ -18,10 +20,8 @@ def add_parsers(sub):
                     "KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT "
                     "on every process (chief: KERASTUNER_TUNER_ID=chief).")
     p.add_argument("model", help="registry name (see 'keras-cnns list')")
-    p.add_argument("--dataset", default="digits",
-                   help="'digits' (scikit-learn's, offline; default), a tfds name prepared "
-                        "in --data-dir, or a folder root/split/label/image")
-    p.add_argument("--data-dir", default=None, help="tfds data directory")
+    add_dataset_arguments(p, folder_help="a folder root/split/label/image (train and "
+                                         "validation, val or test)")
     p.add_argument("--tuner", default="random", help="random (default), hyperband, bayesian")
     p.add_argument("--max-trials", type=int, default=10,
                    help="trials of random and bayesian search (default 10)")
@@ -29,8 +29,7 @@ def add_parsers(sub):
                    help="hyperband's epoch budget per model (default 3 x --epochs)")
     p.add_argument("--epochs", type=int, default=2, help="epochs per trial (default 2)")
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--image-size", type=int, default=None,
-                   help="input side in pixels (default: the model's own)")
+    add_image_size_argument(p)
     p.add_argument("--aux", action=argparse.BooleanOptionalAction, default=False,
                    help="train with the aux heads (GoogLeNet); the objective is then "
                         "val_main_accuracy")
@@ -47,6 +46,8 @@ def add_parsers(sub):
 
 
 def _load_data(args, size):
+    import os
+
     from keras_cnns import data
 
     name = args.dataset
@@ -71,6 +72,8 @@ def _load_data(args, size):
 
 
 def run(args):
+    import os
+
     import keras_cnns
     from tuning.search import TUNERS, distributed_role, search
 

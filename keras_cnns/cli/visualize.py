@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
+from keras_cnns.cli.common import UsageError, load_checkpoint
 
 METHODS = ("feature-maps", "heatmap", "grad-cam")
 
 
-def add_parsers(subparsers):
-    p = subparsers.add_parser(
+def add_parsers(sub):
+    p = sub.add_parser(
         "visualize", help="feature maps, channel-sum heat map or Grad-CAM of an image, as PNG",
         description="Run one image through a network and save a picture of what it computes: "
                     "the feature maps of its stage outputs (feature-maps), the course's "
@@ -35,18 +35,15 @@ def add_parsers(subparsers):
 
 
 def _load_model(spec, weights):
-    import keras
-
-    import keras_cnns
-    from keras_cnns.cli import UsageError
+    import os
 
     if spec.endswith(".keras") or os.path.isfile(spec):
-        if not os.path.isfile(spec):
-            raise UsageError(f"keras-cnns visualize: MODEL_OR_CHECKPOINT: no such file {spec!r}")
         if weights is not None:
             raise UsageError("keras-cnns visualize: --weights applies to a registry name, "
                              "not a checkpoint")
-        return keras.saving.load_model(spec, safe_mode=True)
+        return load_checkpoint(spec, flag="MODEL_OR_CHECKPOINT")
+    import keras_cnns
+
     if spec not in keras_cnns.available_models():
         # The registry's own message lists the closest names.
         keras_cnns.model_info(spec)
@@ -54,10 +51,10 @@ def _load_model(spec, weights):
 
 
 def _load_image(path):
+    import os
+
     import numpy as np
     from PIL import Image, UnidentifiedImageError
-
-    from keras_cnns.cli import UsageError
 
     if not os.path.isfile(path):
         raise UsageError(f"keras-cnns visualize: IMAGE: no such file {path!r}")
@@ -71,8 +68,9 @@ def _load_image(path):
 
 def run(args):
     from keras_cnns import visualize
+    from keras_cnns.visualize._common import _check_out_path
 
-    out = visualize._check_out_path(args.out, arg="--out")
+    out = _check_out_path(args.out, arg="--out")
     image = _load_image(args.image)
     model = _load_model(args.model, args.weights)
     if args.method == "feature-maps":

@@ -1,14 +1,9 @@
-"""The ``convert`` subcommand (a :data:`keras_cnns.cli.PLUGINS` module): a torchvision
-checkpoint into a ``.keras`` model. Bad input exits 2 with one line on stderr."""
+"""``keras-cnns convert``: a torchvision checkpoint into a ``.keras`` model. Bad input
+exits 2 with one line on stderr."""
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
-
-from keras_cnns.atomic import atomic_save_model
-from keras_cnns.cli import PROG, UsageError
+from keras_cnns.cli.common import PROG, UsageError, add_image_size_argument
 
 
 def add_parsers(sub):
@@ -26,16 +21,16 @@ def add_parsers(sub):
     p.add_argument("output", metavar="OUT.keras", help="the .keras file to write")
     p.add_argument("--aux", action="store_true",
                    help="keep the aux heads (googlenet, inception_v3) and load them too")
-    p.add_argument("--image-size", type=int, default=None,
-                   help="input side in pixels (default: the model's own)")
+    add_image_size_argument(p)
     p.add_argument("--strict", action="store_true",
                    help="fail when the checkpoint holds tensors the model does not use")
-    p.set_defaults(func=_cmd_convert)
+    p.set_defaults(func=run)
 
 
-def _cmd_convert(args):
-    from keras_cnns import registry
-    from keras_cnns.weights.torchvision import TORCHVISION_MODELS, _resolve_name, from_torchvision
+def run(args):
+    import os
+    import sys
+    import warnings
 
     if not args.output.endswith(".keras"):
         raise UsageError(f"{PROG} convert: error: OUT.keras {args.output!r} must end in .keras")
@@ -45,6 +40,11 @@ def _cmd_convert(args):
                          f"{out_dir!r} does not exist")
     if not os.path.isfile(args.checkpoint):
         raise UsageError(f"{PROG} convert: error: CHECKPOINT {args.checkpoint!r}: no such file")
+
+    from keras_cnns import registry
+    from keras_cnns.atomic import atomic_save_model
+    from keras_cnns.weights.torchvision import TORCHVISION_MODELS, _resolve_name, from_torchvision
+
     if args.name not in TORCHVISION_MODELS:
         _resolve_name(args.name)  # ValueError listing the allowed names
     kwargs = {}

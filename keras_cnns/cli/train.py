@@ -1,0 +1,70 @@
+"""``keras-cnns train``: a registry model with its paper's recipe or a fast one, resumable.
+Bad input exits 2 with one line naming the flag; a diverged run exits 1."""
+
+from __future__ import annotations
+
+import argparse
+
+from keras_cnns.cli.common import (PROG, add_dataset_arguments, add_image_size_argument,
+                                   add_model_argument)
+
+
+def add_parsers(sub):
+    p = sub.add_parser(
+        "train", help="train a registry model (paper or fast recipe), resumable",
+        description="Train a registry model on digits, a tfds dataset or an image folder, "
+                    "as its paper did (--recipe paper) or quickly (--recipe fast). Writes "
+                    "best.keras, last.keras, history.csv, TensorBoard logs, curves.png and "
+                    "results.json into --output; --resume continues a killed run at its "
+                    "last finished epoch.")
+    add_model_argument(p)
+    add_dataset_arguments(p)
+    p.add_argument("--recipe", default="fast",
+                   help="'paper' (the model family's recipe), 'fast' (Adam 1e-3; default), "
+                        "or a recipe name: alexnet, vgg, googlenet, inception_v3, resnet")
+    p.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="GLOBAL batch, split across replicas (default: the recipe's)")
+    add_image_size_argument(p)
+    p.add_argument("--aux", action=argparse.BooleanOptionalAction, default=None,
+                   help="train with the aux heads (default: on for models that have them)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default=None, help="run directory (default: runs/MODEL)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --output from its last finished epoch")
+    p.add_argument("--overwrite", action="store_true",
+                   help="discard a previous run in --output and start over")
+    p.add_argument("--strategy", default="default", choices=("default", "mirrored",
+                                                             "multi-worker"),
+                   help="tf.distribute strategy; multi-worker reads TF_CONFIG "
+                        "(docs/distributed.md)")
+    p.add_argument("--cpu-replicas", type=int, default=None,
+                   help="with --strategy mirrored: split the CPU into N logical devices")
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                   help="Keras verbosity: 1 progress bars (default), 2 one line per epoch "
+                        "(TensorFlow's own start-up log: 'keras-cnns --verbose train ...')")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    import os
+    import shlex
+    import sys
+
+    from keras_cnns.training.run import TrainingDiverged, train
+
+    if args.cpu_replicas is not None:
+        # Logical devices must exist before TensorFlow initialises its runtime.
+        from keras_cnns.training.distributed import make_strategy  # noqa: F401
+    output = args.output or os.path.join("runs", args.model)
+    command = " ".join(shlex.quote(a) for a in [PROG] + sys.argv[1:])
+    try:
+        train(args.model, dataset=args.dataset, data_dir=args.data_dir, recipe=args.recipe,
+              epochs=args.epochs, batch_size=args.batch_size, image_size=args.image_size,
+              aux=args.aux, seed=args.seed, output=output, resume=args.resume,
+              overwrite=args.overwrite, strategy=args.strategy, cpu_replicas=args.cpu_replicas,
+              verbose=args.verbose, command=command)
+    except TrainingDiverged as err:
+        print(f"{PROG} train: {err}", file=sys.stderr)
+        return 1
+    return 0
