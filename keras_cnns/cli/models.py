@@ -162,6 +162,11 @@ def run_info(args):
         print(f"  with aux heads:  {info.params_with_aux:,} (loss weights "
               f"{dict(info.aux_loss_weights)})")
     print(figure("multiply-adds:", info.macs, "macs"))
+    if info.macs_with_aux:
+        print(f"  with aux heads:  {info.macs_with_aux:,} multiply-adds (as trained; the "
+              "figure above is without them, as at test time)")
+    if info.recipe:
+        print(f"  paper recipe:    {info.recipe} (keras-cnns train {info.name} --recipe paper)")
     p = info.preprocessing
     print(f"  preprocessing:   {p.mode}: {p.color_order}, scale {p.scale:g}, mean {p.mean}, "
           f"std {p.std}, crop fraction {p.crop_fraction:g}, {p.interpolation}")
