@@ -2,13 +2,15 @@
 
 >>> best_hp, best_model, table = tuning.search("lenet5", max_trials=3, epochs=1)
 
-See docs/tuning.md.
+The search spaces are the families' own declarations (``Family.search_space``); this
+package runs keras-tuner over them. Its names load on first use, so ``python -m tuning
+--help`` starts without TensorFlow. See docs/tuning.md.
 """
 
-from tuning import spaces
-from tuning.hypermodel import HyperCNN
-from tuning.search import (DISTRIBUTED_ENV, TUNERS, ResultsTable, distributed_role,
-                           load_results, search)
+from keras_cnns._lazy import lazy_exports
 
-__all__ = ["HyperCNN", "search", "spaces", "load_results", "ResultsTable", "TUNERS",
-           "DISTRIBUTED_ENV", "distributed_role"]
+_EXPORTS = {"spaces": "tuning.spaces:", "HyperCNN": "tuning.hypermodel",
+            **{n: "tuning.search" for n in ("search", "load_results", "ResultsTable", "TUNERS",
+                                            "DISTRIBUTED_ENV", "distributed_role")}}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
