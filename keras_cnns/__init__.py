@@ -42,16 +42,27 @@ _EXPORTS = {
     "export": "keras_cnns.export:", "atomic": "keras_cnns.atomic:",
     "validation": "keras_cnns.validation:",
 }
-# Every family's public builders (GoogLeNet, ResNet50, ...) come from keras_cnns.models.
-_BUILDERS = ("GoogLeNet", "LeNet5", "AlexNet", "ZFNet", "VGG", "VGG11", "VGG13", "VGG16",
-             "VGG19", "NiN", "SqueezeNet", "ResNet", "ResNet18", "ResNet34", "ResNet50",
-             "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2", "ResNeXt",
-             "ResNeXt50", "ResNeXt101", "WideResNet", "DenseNet", "DenseNet121",
-             "DenseNet169", "DenseNet201", "FractalNet", "InceptionV2", "InceptionV3")
-_EXPORTS.update({b: "keras_cnns.models" for b in _BUILDERS})
+_getattr, _dir = lazy_exports(__name__, _EXPORTS)
+
+
+def __getattr__(name):
+    """The lazy exports above, then every family's public builders (``GoogLeNet``,
+    ``ResNet50``, ...) as the families declare them (``Family.builders``)."""
+    if name in _EXPORTS or name.startswith("__"):
+        return _getattr(name)
+    models = importlib.import_module("keras_cnns.models")
+    if name in models.builder_modules():
+        value = getattr(models, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(_dir()) | set(importlib.import_module("keras_cnns.models").builder_modules()))
+
 
 __all__ = ["__version__"] + sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 class _RegisterLayersAfterKeras(importlib.abc.MetaPathFinder, importlib.abc.Loader):
