@@ -60,9 +60,13 @@ def test_lrn_config_round_trip_and_float16(activations):
     np.testing.assert_allclose(y.astype("float64"), want, rtol=2e-3)
 
 
-@pytest.mark.parametrize("kwargs", [dict(depth_radius=-1), dict(alpha=-1.0), dict(beta="x")])
-def test_lrn_rejects_bad_arguments(kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(depth_radius=-1), ValueError), (dict(alpha=-1.0), ValueError),
+    (dict(beta="x"), TypeError), (dict(depth_radius=2.0), TypeError)])
+def test_lrn_rejects_bad_arguments(kwargs, error):
+    # validation's rule: a wrong type is a TypeError, a wrong value a ValueError; both
+    # name the argument.
+    with pytest.raises(error, match=next(iter(kwargs))):
         LocalResponseNormalization(**kwargs)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from keras_cnns.cli.common import PROG, UsageError, add_dataset_arguments, load_checkpoint
+from keras_cnns.validation import check_positive_int
 
 #: keras_cnns.data.SCHEMES, spelled out so that the parser needs no TensorFlow
 #: (tests/test_cli.py pins the two together).
@@ -27,9 +28,7 @@ def run(args):
     import json
     import os
 
-    if args.batch_size < 1:
-        raise UsageError(f"{PROG}: error: --batch-size must be a positive integer, "
-                         f"got {args.batch_size}")
+    check_positive_int("--batch-size", args.batch_size)
     model = load_checkpoint(args.checkpoint)
 
     from keras_cnns import heads as aux_lib

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from keras_cnns.cli.common import add_dataset_arguments, add_image_size_argument
+from keras_cnns.validation import check_positive_int
 
 VALIDATION_SPLITS = ("validation", "val", "test")
 
@@ -81,8 +82,7 @@ def run(args):
     role = distributed_role()
     if args.tuner not in TUNERS:
         raise ValueError(f"--tuner must be one of {', '.join(TUNERS)}; got {args.tuner!r}")
-    if args.max_trials < 1:
-        raise ValueError(f"--max-trials must be >= 1, got {args.max_trials}")
+    check_positive_int("--max-trials", args.max_trials)
     info = keras_cnns.model_info(args.model)
     size = args.image_size or info.crop_size
     train, validation = _load_data(args, size)

@@ -32,6 +32,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from keras_cnns.validation import check_positive_int
+
 __all__ = ["multi_crop", "SCHEMES", "CROP_SCHEMES", "num_crops", "check_crop_size",
            "scheme_scales", "VIEW_NAMES"]
 
@@ -55,9 +57,7 @@ def check_crop_size(crop_size, default=REFERENCE_CROP):
     """``crop_size`` as an int (``None`` -> ``default``), or ValueError."""
     if crop_size is None:
         return default
-    if isinstance(crop_size, bool) or not isinstance(crop_size, (int, np.integer)) or crop_size < 1:
-        raise ValueError(f"crop_size must be a positive integer, got {crop_size!r}")
-    return int(crop_size)
+    return check_positive_int("crop_size", crop_size)
 
 
 def check_scheme(scheme, allowed=CROP_SCHEMES):

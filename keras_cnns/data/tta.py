@@ -18,6 +18,7 @@ from keras_cnns import heads as aux_lib
 from keras_cnns.data.augment import normalize, resolve_model
 from keras_cnns.data.crops import (SCHEMES, check_crop_size, check_scheme, multi_crop,
                                    num_crops, scale_size)
+from keras_cnns.validation import check_ints, check_positive_int
 
 __all__ = ["evaluate_tta", "fully_convolutional", "dense_scales", "outputs_probabilities",
            "VGG_DENSE_SCALES"]
@@ -50,11 +51,10 @@ def dense_scales(crop_size=224, scales=None):
     by ``crop_size / 224``."""
     if scales is None:
         return tuple(scale_size(q, crop_size) for q in VGG_DENSE_SCALES)
-    scales = tuple(scales)
-    if not scales or any(isinstance(q, bool) or not isinstance(q, (int, np.integer)) or q < 1
-                         for q in scales):
-        raise ValueError(f"scales must be positive integers, got {scales!r}")
-    return tuple(int(q) for q in scales)
+    scales = check_ints("scales", tuple(scales) if isinstance(scales, list) else scales)
+    if not scales:
+        raise ValueError("scales must hold at least one shorter side, got ()")
+    return scales
 
 
 def fully_convolutional(model, name=None):
@@ -150,8 +150,7 @@ def evaluate_tta(model, source, scheme, batch_size=144, crop_size=None, name=Non
     """
     check_scheme(scheme, SCHEMES)
     check_crop_size(crop_size)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_positive_int("batch_size", batch_size)
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     model = aux_lib.inference_model(model)

@@ -3,13 +3,7 @@
 import keras
 from keras import ops
 
-
-def _check_rate(arg, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{arg} must be a float in [0, 1), got {type(value).__name__}")
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{arg} must be in [0, 1), got {value!r}")
-    return float(value)
+from keras_cnns.validation import check_positive_int, check_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_cnns")
@@ -26,10 +20,8 @@ class DropPathSampler(keras.layers.Layer):
     def __init__(self, num_columns, global_rate=0.5, seed=None, **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
-        if isinstance(num_columns, bool) or not isinstance(num_columns, int) or num_columns < 1:
-            raise ValueError(f"num_columns must be a positive int, got {num_columns!r}")
-        self.num_columns = num_columns
-        self.global_rate = _check_rate("global_rate", global_rate)
+        self.num_columns = check_positive_int("num_columns", num_columns)
+        self.global_rate = check_rate("global_rate", global_rate)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -81,7 +73,7 @@ class FractalJoin(keras.layers.Layer):
             raise ValueError(f"columns {columns} must lie in [0, {num_columns})")
         self.columns = columns
         self.num_columns = int(num_columns)
-        self.drop_rate = _check_rate("drop_rate", drop_rate)
+        self.drop_rate = check_rate("drop_rate", drop_rate)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from keras_cnns.validation import check_float, check_int, check_positive_int
+
 
 @keras.saving.register_keras_serializable(package="keras_cnns")
 class LocalResponseNormalization(keras.layers.Layer):
@@ -19,20 +21,15 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def __init__(self, depth_radius=2, bias=1.0, alpha=1e-4, beta=0.75, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(depth_radius, int) or isinstance(depth_radius, bool) or depth_radius < 0:
-            raise ValueError(f"depth_radius must be a non-negative int, got {depth_radius!r}")
-        for arg, value in (("bias", bias), ("alpha", alpha), ("beta", beta)):
-            if not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{arg} must be a non-negative number, got {value!r}")
-        self.depth_radius = depth_radius
-        self.bias = float(bias)
-        self.alpha = float(alpha)
-        self.beta = float(beta)
+        self.depth_radius = check_int("depth_radius", depth_radius, minimum=0)
+        self.bias = check_float("bias", bias, minimum=0.0)
+        self.alpha = check_float("alpha", alpha, minimum=0.0)
+        self.beta = check_float("beta", beta, minimum=0.0)
 
     @classmethod
     def from_caffe(cls, local_size=5, alpha=1e-4, beta=0.75, k=1.0, **kwargs):
         """Build from Caffe's ``lrn_param`` (``ACROSS_CHANNELS``)."""
-        if not isinstance(local_size, int) or local_size < 1 or local_size % 2 == 0:
+        if check_positive_int("local_size", local_size) % 2 == 0:
             raise ValueError(f"local_size must be a positive odd int, got {local_size!r}")
         return cls(depth_radius=(local_size - 1) // 2, bias=k, alpha=alpha / local_size,
                    beta=beta, **kwargs)

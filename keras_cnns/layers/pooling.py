@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from keras_cnns.validation import check_ints, is_int
+
 
 @keras.saving.register_keras_serializable(package="keras_cnns")
 class AdaptiveAveragePooling2D(keras.layers.Layer):
@@ -14,12 +16,9 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
 
     def __init__(self, output_size, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(output_size, int):
+        if is_int(output_size):
             output_size = (output_size, output_size)
-        output_size = tuple(output_size)
-        if len(output_size) != 2 or any(not isinstance(s, int) or s < 1 for s in output_size):
-            raise ValueError(f"output_size must be a positive int or a pair, got {output_size!r}")
-        self.output_size = output_size
+        self.output_size = check_ints("output_size", output_size, length=2)
 
     @staticmethod
     def _bounds(size, out):

@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from keras_cnns.validation import check_positive_int
+
 _INTERPOLATIONS = ("bilinear", "bicubic", "nearest", "area", "lanczos3", "lanczos5",
                    "gaussian", "mitchellcubic")
 
@@ -26,9 +28,7 @@ class Preprocess(keras.layers.Layer):
                  color_order="RGB", crop_fraction=0.875, interpolation="bilinear",
                  grayscale=False, **kwargs):
         super().__init__(**kwargs)
-        for arg, value in (("height", height), ("width", width)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{arg} must be a positive int, got {value!r}")
+        height, width = check_positive_int("height", height), check_positive_int("width", width)
         if color_order not in ("RGB", "BGR"):
             raise ValueError(f"color_order must be 'RGB' or 'BGR', got {color_order!r}")
         if not 0.0 < float(crop_fraction) <= 1.0:

@@ -24,6 +24,8 @@ import time
 
 import numpy as np
 
+from keras_cnns.validation import check_positive_int
+
 __all__ = ["STRATEGIES", "make_strategy", "tf_config", "is_chief", "task_id",
            "fit_multi_worker"]
 
@@ -79,8 +81,7 @@ def make_strategy(kind="default", cpu_replicas=None):
     if kind not in STRATEGIES:
         raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {kind!r}")
     if cpu_replicas is not None:
-        if isinstance(cpu_replicas, bool) or int(cpu_replicas) < 1:
-            raise ValueError(f"--cpu-replicas must be a positive integer, got {cpu_replicas!r}")
+        check_positive_int("--cpu-replicas", cpu_replicas)
         if kind != "mirrored":
             raise ValueError(f"--cpu-replicas needs --strategy mirrored (got --strategy {kind})")
     if kind == "default":

@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from keras_cnns.validation import check_positive_int
+
 __all__ = ["train", "TrainingDiverged", "resolve_dataset", "held_out_metrics", "RUN_FILE"]
 
 RUN_FILE = "run.json"
@@ -178,8 +180,8 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
         raise ValueError(f"--recipe {recipe!r}: {err}") from None
     for flag, value in (("--epochs", epochs), ("--batch-size", batch_size),
                         ("--image-size", image_size)):
-        if value is not None and (isinstance(value, bool) or int(value) < 1):
-            raise ValueError(f"{flag} must be a positive integer, got {value!r}")
+        if value is not None:
+            check_positive_int(flag, value)
     epochs = int(epochs or rec.epochs)
     batch_size = int(batch_size or rec.batch_size)
     size = int(image_size or info.default_input_shape[0])

@@ -21,6 +21,7 @@ import math
 import keras
 
 from keras_cnns.metadata import SCHEDULES
+from keras_cnns.validation import check_float, check_positive_int
 
 __all__ = ["SCHEDULES", "StepDecay", "plateau_callback", "learning_rate_at", "make_schedule"]
 
@@ -37,10 +38,10 @@ class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, initial_learning_rate, decay_rate, every_epochs, steps_per_epoch,
                  name="step_decay"):
         super().__init__()
-        if steps_per_epoch is None or int(steps_per_epoch) < 1:
-            raise ValueError(f"steps_per_epoch must be a positive int, got {steps_per_epoch!r}")
-        if every_epochs <= 0:
-            raise ValueError(f"every_epochs must be > 0, got {every_epochs!r}")
+        if steps_per_epoch is None:
+            raise ValueError("steps_per_epoch must be a positive int, got None")
+        check_positive_int("steps_per_epoch", steps_per_epoch)
+        check_float("every_epochs", every_epochs, minimum=0.0, min_open=True)
         self.initial_learning_rate = float(initial_learning_rate)
         self.decay_rate = float(decay_rate)
         self.every_epochs = float(every_epochs)

@@ -150,8 +150,13 @@ def test_bad_arguments():
         multi_crop(img, "alexnet-12")
     with pytest.raises(ValueError, match="scheme"):
         multi_crop(img, "vgg-dense")  # whole-image evaluation, not crops
-    for bad in (0, -3, 22.5, 224.0, "224", True):
+    # validation's rule: a wrong value is a ValueError, a wrong type a TypeError.
+    for bad in (0, -3):
         with pytest.raises(ValueError, match="crop_size"):
             multi_crop(img, "center", crop_size=bad)
+    for bad in (22.5, 224.0, "224", True):
+        with pytest.raises(TypeError, match="crop_size"):
+            multi_crop(img, "center", crop_size=bad)
+    assert multi_crop(img, "center", crop_size=np.int64(24)).shape[1:3] == (24, 24)
     with pytest.raises(ValueError, match="image"):
         multi_crop(np.zeros((40, 50), np.uint8), "center")
