@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 
-__all__ = ["atomic_path", "atomic_write", "atomic_save_model"]
+__all__ = ["atomic_path", "atomic_dir", "atomic_write", "atomic_save_model"]
+
+
+def _umask():
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 @contextlib.contextmanager
@@ -26,15 +33,37 @@ def atomic_path(path, suffix=".tmp"):
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix,
                                dir=directory)
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; give it the usual mode
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; give it the usual mode
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_dir(path):
+    """Yield an empty temp folder beside ``path`` (a SavedModel, say); on success it
+    takes the place of ``path`` (an existing one is moved aside first, then removed), on
+    any error it is removed. Readers see the old folder or the new one, never a mix."""
+    path = os.path.abspath(os.fspath(path))
+    parent, base = os.path.dirname(path), os.path.basename(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{base}.", dir=parent)
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's folder is private; give it the usual mode
+    try:
+        yield tmp
+        if os.path.exists(path):
+            old = tempfile.mkdtemp(prefix=f".{base}.old.", dir=parent)
+            os.rename(path, os.path.join(old, base))
+            os.rename(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def atomic_write(path, data, mode="w"):

@@ -1,12 +1,11 @@
 """SavedModel export: preprocessing in the graph, aux heads stripped, named outputs."""
 
 import os
-import shutil
-import tempfile
 
 import keras
 import tensorflow as tf
 
+from keras_cnns.atomic import atomic_dir, atomic_path
 from keras_cnns.heads import inference_model
 from keras_cnns.preprocess import preprocessing
 
@@ -36,10 +35,6 @@ def serving_model(model, name=None):
     return keras.Model(images, {key: y}, name=f"{main.name}_serving"), key
 
 
-def _write_archive(archive, directory):
-    archive.write_out(directory, verbose=False)
-
-
 def export_saved_model(model, path, overwrite=False, name=None):
     """Write ``model`` as a TensorFlow SavedModel at ``path``, atomically.
 
@@ -54,11 +49,7 @@ def export_saved_model(model, path, overwrite=False, name=None):
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    path = os.path.abspath(os.fspath(path))
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
+    path = _check_destination(path, overwrite)
     serving, key = serving_model(model, name=name)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
@@ -68,19 +59,8 @@ def export_saved_model(model, path, overwrite=False, name=None):
     archive = keras.export.ExportArchive()
     archive.track(serving)
     archive.add_endpoint("serving_default", serve)
-    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent)
-    try:
-        _write_archive(archive, tmp)
-        if os.path.exists(path):
-            old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.old.", dir=parent)
-            os.rename(path, os.path.join(old, "export"))
-            os.rename(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with atomic_dir(path) as tmp:
+        archive.write_out(tmp, verbose=False)
     return path
 
 
@@ -135,20 +115,11 @@ def fixed_size_serving_model(model, name=None):
     return serving
 
 
-def _replace_file(tmp, path):
-    os.replace(tmp, path)
-    return path
-
-
-def _prepare_path(path, overwrite, suffix):
+def _check_destination(path, overwrite):
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=suffix,
-                               dir=os.path.dirname(path))
-    os.close(fd)
-    return path, tmp
+    return path
 
 
 def export_tflite(model, path, overwrite=False, name=None):
@@ -159,15 +130,11 @@ def export_tflite(model, path, overwrite=False, name=None):
     :func:`fixed_size_serving_model`."""
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    path = _check_destination(path, overwrite)
     serving = fixed_size_serving_model(model, name=name)
-    path, tmp = _prepare_path(path, overwrite, ".tflite")
-    try:
+    with atomic_path(path, suffix=".tflite") as tmp:
         serving.export(tmp, format="litert", verbose=False)
-        return _replace_file(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    return path
 
 
 def onnx_available():
@@ -191,12 +158,8 @@ def export_onnx(model, path, overwrite=False, name=None, opset=None):
     reason = onnx_available()
     if reason:
         raise ImportError(reason)
+    path = _check_destination(path, overwrite)
     serving = fixed_size_serving_model(model, name=name)
-    path, tmp = _prepare_path(path, overwrite, ".onnx")
-    try:
+    with atomic_path(path, suffix=".onnx") as tmp:
         serving.export(tmp, format="onnx", verbose=False, opset_version=opset)
-        return _replace_file(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    return path

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_cnns.atomic import atomic_path, atomic_save_model, atomic_write
+from keras_cnns.atomic import atomic_dir, atomic_path, atomic_save_model, atomic_write
 
 
 def test_atomic_write_replaces_whole_and_leaves_no_temp(tmp_path):
@@ -38,6 +38,22 @@ def test_atomic_save_model_round_trips(tmp_path):
     x = np.ones((1, 3), "float32")
     np.testing.assert_array_equal(model(x), again(x))
     assert os.listdir(tmp_path) == ["m.keras"]
+
+
+def test_atomic_dir_swaps_whole_folders_and_cleans_up(tmp_path):
+    target = tmp_path / "export"
+    with atomic_dir(target) as tmp:
+        (tmp_path / os.path.basename(tmp) / "a").write_text("1")
+    assert sorted(os.listdir(target)) == ["a"]
+    assert (os.stat(target).st_mode & 0o777) == (0o777 & ~_umask())
+    with pytest.raises(RuntimeError, match="disk full"):
+        with atomic_dir(target) as tmp:
+            (tmp_path / os.path.basename(tmp) / "b").write_text("half")
+            raise RuntimeError("disk full")
+    assert sorted(os.listdir(target)) == ["a"] and os.listdir(tmp_path) == ["export"]
+    with atomic_dir(target) as tmp:
+        (tmp_path / os.path.basename(tmp) / "c").write_text("2")
+    assert sorted(os.listdir(target)) == ["c"] and os.listdir(tmp_path) == ["export"]
 
 
 def _umask():

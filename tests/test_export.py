@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import keras_cnns
-import keras_cnns.export as export_module
 from keras_cnns.export import serving_model
 
 
@@ -89,14 +88,18 @@ def test_export_is_atomic_and_refuses_to_overwrite(tmp_path, monkeypatch):
     model = keras_cnns.GoogLeNet(classes=3, input_shape=(64, 64, 3))
     target = tmp_path / "export"
     keras_cnns.export_saved_model(model, target)
+    # The folder gets the usual permissions (the umask's), not mkdtemp's private 0700.
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (target.stat().st_mode & 0o777) == (0o777 & ~mask)
     stamp = (target / "saved_model.pb").stat().st_mtime_ns
     with pytest.raises(FileExistsError):
         keras_cnns.export_saved_model(model, target)
     # A failure half-way leaves the existing export as it was, and no debris.
-    def boom(archive, directory):
+    def boom(archive, directory, **kwargs):
         open(os.path.join(directory, "partial"), "w").close()
         raise RuntimeError("disk full")
-    monkeypatch.setattr(export_module, "_write_archive", boom)
+    monkeypatch.setattr(type(keras.export.ExportArchive()), "write_out", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         keras_cnns.export_saved_model(model, target, overwrite=True)
     assert (target / "saved_model.pb").stat().st_mtime_ns == stamp
