@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from keras_cnns.cli.common import PROG, UsageError, add_dataset_arguments, load_checkpoint
-from keras_cnns.validation import check_positive_int
 
 #: keras_cnns.data.SCHEMES, spelled out so that the parser needs no TensorFlow
 #: (tests/test_cli.py pins the two together).
@@ -27,6 +26,8 @@ def add_parsers(sub):
 def run(args):
     import json
     import os
+
+    from keras_cnns.validation import check_positive_int
 
     check_positive_int("--batch-size", args.batch_size)
     model = load_checkpoint(args.checkpoint)

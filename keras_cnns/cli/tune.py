@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 from keras_cnns.cli.common import add_dataset_arguments, add_image_size_argument
-from keras_cnns.validation import check_positive_int
 
 VALIDATION_SPLITS = ("validation", "val", "test")
 
@@ -76,6 +75,7 @@ def run(args):
     import os
 
     import keras_cnns
+    from keras_cnns.validation import check_positive_int
     from tuning.search import TUNERS, distributed_role, search
 
     # Bad arguments first, before data or TensorFlow work.
