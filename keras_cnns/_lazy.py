@@ -44,6 +44,8 @@ def lazy_family(package):
     def __getattr__(name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if name in ("spec", "build"):  # ``from <family> import spec`` loads spec alone
+            return importlib.import_module(f"{package}.{name}")
         for sub in ("spec", "build"):
             module = importlib.import_module(f"{package}.{sub}")
             if hasattr(module, name):

@@ -129,7 +129,9 @@ class TorchvisionArch:
     epsilon, set on the converted model's BN layers (``None``: no BN); ``conv_bias``
     whether torch's convolutions carry biases; ``crop`` / ``resize`` the published
     weights' evaluation transform; ``transform_input`` torchvision's flag that turns
-    its ImageNet-normalised input back into ``[-1, 1]`` RGB (GoogLeNet, Inception v3).
+    its ImageNet-normalised input back into ``[-1, 1]`` RGB (GoogLeNet, Inception v3);
+    ``legacy_keys`` ``(pattern, replacement)`` regex pairs that rename the published
+    files' older state-dict keys to the current module names before mapping.
     """
 
     name: str
@@ -139,6 +141,7 @@ class TorchvisionArch:
     crop: int = 224
     resize: int = 256
     transform_input: bool = False
+    legacy_keys: Tuple[Tuple[str, str], ...] = ()
 
 
 class TorchMap(NamedTuple):

@@ -71,8 +71,6 @@ def _ensure_loaded():
     for package in _models.FAMILIES:
         spec = importlib.import_module(f"keras_cnns.models.{package}.spec")
         register_family(spec.FAMILY)
-    for module in _models.LEGACY_MODULES:  # not yet split into spec + build
-        importlib.import_module(module)
 
 
 def families():

@@ -42,3 +42,18 @@ def _free_models_between_modules():
 
     keras.backend.clear_session()
     gc.collect()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Groups for pytest-xdist's ``--dist loadgroup`` (the README's test command runs
+    two workers): a test module runs on one worker, so its module-scoped fixtures (a
+    trained run, built models) are made once; the registry matrix is split by entry
+    instead, so its 40-odd networks share both workers."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        group = item.module.__name__
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if group.endswith("test_matrix") and "name" in params:
+            group = f"{group}[{params['name']}]"
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -91,25 +91,6 @@ def fingerprint(name):
     return h.hexdigest()[:16]
 
 
-def _channels(model, name):
-    return int(model.get_layer(name).output.shape[-1])
-
-
-def _kernel(model, *names):
-    for n in names:
-        try:
-            layer = model.get_layer(n)
-        except ValueError:
-            continue
-        if hasattr(layer, "kernel_size"):
-            return int(layer.kernel_size[0])
-    return None
-
-
-def _has_layer(model, name):
-    return any(layer.name == name for layer in model.layers)
-
-
 def _probe(model, probe):
     """What ``probe`` (a :class:`keras_cnns.metadata.Probe`) reads on ``model``."""
     by_name = {layer.name: layer for layer in model.layers}
@@ -152,138 +133,8 @@ def _paper_table(info, model, items):
     from keras_cnns import registry
 
     family = registry.family_of(info.name)
-    if family is not None:
-        table = family.paper_table(info) if family.paper_table else None
-        return None if table is None else _declared_table(table, model)
-    fam = info.family
-    kw = dict(info.build_kwargs)
-    if fam == "vgg":
-        from keras_cnns.models.vgg import CONFIGS, WIDTHS
-
-        cfg = kw.get("config")
-        if cfg not in CONFIGS:
-            return None
-        rows = []
-        for i, (n, w) in enumerate(zip(CONFIGS[cfg], WIDTHS), start=1):
-            convs = [layer for layer in model.layers
-                     if layer.name.startswith(f"block{i}_conv") and hasattr(layer, "filters")]
-            built = (len(convs), sorted({c.filters for c in convs}),
-                     sorted({c.kernel_size[0] for c in convs}))
-            ok = built == (n, [w], [3])
-            rows.append([f"block{i}", f"{n} x conv3-{w}", "maxpool",
-                         "yes" if ok else f"{built[0]} convs, widths {built[1]}"])
-        for fc in ("fc1", "fc2"):
-            if _has_layer(model, fc):
-                units = model.get_layer(fc).units
-                rows.append([fc, "FC-4096", "", "yes" if units == 4096 else f"FC-{units}"])
-        return {"title": f"Paper Table 1, configuration {cfg}, against the build",
-                "header": ["block", "paper", "then", "build agrees"], "rows": rows}
-    if fam == "resnet":
-        from keras_cnns.models.resnet import STAGES
-
-        depth = kw.get("depth")
-        stages = [it for it in items if it["kind"] == "residual"]
-        if depth not in STAGES or kw.get("width") or kw.get("groups"):
-            rows = [[it["name"], it["lines"][0], _shape(it["output_shape"]), ""] for it in stages]
-            return {"title": "Stages as built (no separate paper table transcribed for this "
-                             "variant)", "header": ["stage", "blocks", "output", ""],
-                    "rows": rows}
-        kind, counts = STAGES[depth]
-        rows = []
-        for i, n in enumerate(counts):
-            built = stages[i]["blocks"] if i < len(stages) else None
-            rows.append([f"conv{i + 2}_x", f"{n} x {kind}",
-                         stages[i]["lines"][0] if i < len(stages) else "missing",
-                         "yes" if built == n else f"{built} blocks"])
-        return {"title": f"Paper Table 1 ({depth}-layer column) against the build",
-                "header": ["stage", "paper", "built", "build agrees"], "rows": rows}
-    if fam == "densenet":
-        from keras_cnns.models.densenet import BLOCKS, GROWTH_RATE
-
-        depth = kw.get("depth")
-        if depth not in BLOCKS:
-            return None
-        dense = [it for it in items if it["kind"] == "dense"]
-        rows = []
-        for i, n in enumerate(BLOCKS[depth]):
-            built = dense[i]["blocks"] if i < len(dense) else None
-            rows.append([f"dense block {i + 1}", f"{n} x [1x1 conv, 3x3 conv], k={GROWTH_RATE}",
-                         dense[i]["lines"][0] if i < len(dense) else "missing",
-                         "yes" if built == n else f"{built} layers"])
-        return {"title": f"Paper Table 1 (DenseNet-{depth}) against the build",
-                "header": ["block", "paper", "built", "build agrees"], "rows": rows}
-    if fam == "squeezenet":
-        from keras_cnns.models.squeezenet import VERSIONS
-
-        version = kw.get("version")
-        if version not in VERSIONS:
-            return None
-        (c1, k1), body = VERSIONS[version]
-        rows = [["conv1", f"{c1} @ {k1}x{k1}/2", "yes" if (_channels(model, "conv1"),
-                                                          _kernel(model, "conv1")) == (c1, k1)
-                 else f"{_channels(model, 'conv1')} @ {_kernel(model, 'conv1')}"]]
-        for row in body:
-            if not hasattr(row, "squeeze"):
-                rows.append([row.name, "maxpool 3x3/2", "yes" if _has_layer(model, row.name)
-                             else "missing"])
-                continue
-            paper = (row.squeeze, row.expand1x1, row.expand3x3)
-            built = tuple(_channels(model, f"{row.name}_{s}") for s in
-                          ("squeeze", "expand1x1", "expand3x3"))
-            rows.append([row.name, "s1x1 {} / e1x1 {} / e3x3 {}".format(*paper),
-                         "yes" if built == paper else "built {} / {} / {}".format(*built)])
-        return {"title": f"Paper Table 1 (SqueezeNet {version.replace('_', '.')}) against "
-                         "the build", "header": ["layer", "paper", "build agrees"], "rows": rows}
-    if fam == "alexnet":
-        from keras_cnns.models import alexnet
-
-        layout = alexnet.TORCHVISION_LAYOUT if kw.get("variant") == "torchvision" else \
-            alexnet.CAFFE_LAYOUT
-        rows = []
-        filters = dict(zip(("conv3", "conv4", "conv5"), alexnet.ZF_FILTERS.get(
-            kw.get("filters"), ()))) if info.name.startswith("zfnet") else {}
-        for row in layout:
-            if not hasattr(row, "filters"):
-                continue
-            f = filters.get(row.name, row.filters)
-            k = row.kernel
-            if info.name.startswith("zfnet") and row.name in ("conv1", "conv2"):
-                k = {"conv1": 7, "conv2": 5}[row.name]
-            built = (_channels(model, row.name), _kernel(model, row.name))
-            rows.append([row.name, f"{f} @ {k}x{k}", "yes" if built == (f, k)
-                         else f"built {built[0]} @ {built[1]}x{built[1]}"])
-        return {"title": "The release's layer table against the build",
-                "header": ["layer", "filters @ kernel", "build agrees"], "rows": rows}
-    if fam == "nin":
-        from keras_cnns.models.nin import CONFIGS
-
-        cfg = CONFIGS.get(kw.get("config"))
-        if cfg is None:
-            return None
-        rows = []
-        for row in cfg:
-            if not hasattr(row, "cccp"):
-                continue
-            paper = [row.filters] + [c for _, c in row.cccp]
-            names = [row.conv] + [n for n, _ in row.cccp]
-            built = [_channels(model, n) for n in names]
-            shown = ["classes" if c is None else str(c) for c in paper]
-            ok = all(c is None or c == b for c, b in zip(paper, built))
-            rows.append([row.conv, f"{row.kernel}x{row.kernel} " + "-".join(shown),
-                         "yes" if ok else f"built {'-'.join(map(str, built))}"])
-        return {"title": "mlpconv layers (conv, cccp, cccp) against the build",
-                "header": ["mlpconv", "paper", "build agrees"], "rows": rows}
-    if fam == "lenet":
-        from keras_cnns.models.lenet import CONV_TABLE
-
-        rows = []
-        for name, f, k, _pool in CONV_TABLE:
-            built = (_channels(model, name), _kernel(model, name, f"{name}_conv"))
-            rows.append([name, f"{f} @ {k}x{k}", "yes" if built[0] == f else f"built {built[0]}"])
-        return {"title": "Paper Fig. 2 against the build", "header": ["layer", "maps @ kernel",
-                                                                      "build agrees"],
-                "rows": rows}
-    return None
+    table = family.paper_table(info) if family is not None and family.paper_table else None
+    return None if table is None else _declared_table(table, model)
 
 
 def measure(name):
@@ -382,50 +233,13 @@ def errata(info, data):
     """Differences from the paper and the course's mistakes that concern ``info``."""
     from keras_cnns import registry
 
-    fam, name = info.family, info.name
+    name = info.name
     notes = []
     family = registry.family_of(name)
     if family is not None:
         fill = {"activations": data["activations"],
                 "activation_mb": data["activation_bytes"] / 1e6}
         notes += [e.text.format(**fill) for e in family.errata if e.applies(name)]
-    if fam == "vgg":
-        notes.append(
-            f"Forward activations per image: {data['activations']:,} "
-            f"(~{data['activation_bytes'] / 1e6:.0f} MB in float32) counted as CS231n counts "
-            "them (input, every conv/pool/FC output). The lecture's VGG16 slide says "
-            "\"24 M / ~100 MB\": an addition error; the same rows sum to ~15.2 M (~61 MB)."
-            if name.startswith("vgg16") else
-            "CS231n's VGG16 memory slide (\"24 M activations, ~100 MB\") is an addition "
-            "error: the rows sum to 15,237,608 (~61 MB); see vgg16.")
-        notes.append("The paper trains with dropout 0.5 on fc6/fc7; keras.applications' VGG "
-                     "omits the dropout layers, this build adds them (they hold no weights, "
-                     "so weights stay compatible).")
-    if fam == "alexnet" and not name.startswith("zfnet"):
-        notes.append("AlexNet has three fully connected layers (fc6 4096, fc7 4096, fc8 "
-                     "1000), as the course's slide miscounts.")
-        notes.append("LRN constants: the AlexNet paper's k=2, n=5, alpha=1e-4, beta=0.75 in "
-                     "TensorFlow's convention; Caffe's bvlc_alexnet divides alpha by the window "
-                     "(alpha_tf = 2e-5, k = 1).")
-    if name.startswith("zfnet"):
-        notes.append("The CS231n slide's ZFNet variant widens conv3-5 to 512/1024/512; the "
-                     "paper's Fig. 3 keeps 384/384/256 (`filters='paper'`, the default).")
-    if fam == "resnet":
-        notes.append("Weight decay is 1e-4 in the paper (section 3.4); the course's slide "
-                     "says 1e-5.")
-        notes.append("The deep network is ResNet-101, not \"ResNet-100\"; the CIFAR-10 "
-                     "experiment goes to 1202 layers (section 4.2).")
-    if fam == "inception_v2" or name.startswith("inception_v2"):
-        notes.append("Names: this package's `inception_v2` is BN-Inception (Ioffe & Szegedy "
-                     "2015), which the Inception-v4 paper calls \"Inception-v2\"; the course and "
-                     "\"Rethinking...\" call the factorised network \"Inception v2/v3\".")
-    if fam == "inception_v3" or name.startswith("inception_v3"):
-        head = ("torchvision's InceptionAux (avg pool 5x5/3 -> 1x1 conv 128 -> 5x5 conv 768 "
-                "-> global average pool -> classifier)" if name.endswith("_torchvision") else
-                "TF-Slim (avg pool 5x5/3 -> 1x1 conv 128 -> 5x5 conv 768 -> classifier, loss "
-                "weight 0.4)")
-        notes.append("The course's Inception-v3 aux head (128 -> 1024 -> GAP) is the "
-                     f"lecturer's invention; this build follows {head}.")
     table = data.get("paper_table")
     if table:
         bad = [r for r in table["rows"] if r[-1] not in ("yes", "")]

@@ -13,6 +13,8 @@ _EXPORTS = {
     "Fire": "keras_cnns.blocks.rows",
     "inception_module": "keras_cnns.blocks.inception", "fire": "keras_cnns.blocks.fire",
     "residual_block": "keras_cnns.blocks.residual", "residual_add": "keras_cnns.blocks.residual",
+    "residual_shortcut": "keras_cnns.blocks.residual",
+    "ResidualStage": "keras_cnns.blocks.rows", "ResidualLayout": "keras_cnns.blocks.rows",
     "basic_block": "keras_cnns.blocks.residual", "bottleneck_block": "keras_cnns.blocks.residual",
     "preact_basic_block": "keras_cnns.blocks.residual",
     "preact_bottleneck_block": "keras_cnns.blocks.residual",

@@ -68,6 +68,9 @@ def pool(x, row):
         return max_pool(x, row.size, row.stride, name=row.name, ceil_mode=True)
     cls = layers.MaxPooling2D if row.kind == "max" else layers.AveragePooling2D
     padding = row.padding
+    if not isinstance(padding, str):  # explicit zero padding (an int), then valid windows
+        x = layers.ZeroPadding2D(padding, name=f"{row.name}_pad")(x)
+        padding = "valid"
     if padding == "ceil":
         overhang = any(n is None or ceil_padding(n, row.size, row.stride)
                        for n in (x.shape[1], x.shape[2]))

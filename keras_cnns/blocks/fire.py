@@ -2,6 +2,8 @@
 
 from keras import layers
 
+from keras_cnns.validation import check_positive_int
+
 
 def fire(x, squeeze, expand1x1, expand3x3, *, name, kernel_initializer="he_uniform",
          bias_initializer="zeros", activation="relu"):
@@ -11,9 +13,9 @@ def fire(x, squeeze, expand1x1, expand3x3, *, name, kernel_initializer="he_unifo
     ``{name}_expand3x3``; the concatenation is ``name`` (the end point).
     Section 3.1 strategy 2: ``squeeze`` < ``expand1x1 + expand3x3`` cuts the 3x3 fan-in.
     """
-    for arg, value in (("squeeze", squeeze), ("expand1x1", expand1x1), ("expand3x3", expand3x3)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{arg} must be a positive int, got {value!r}")
+    squeeze = check_positive_int(f"{name} squeeze", squeeze)
+    expand1x1 = check_positive_int(f"{name} expand1x1", expand1x1)
+    expand3x3 = check_positive_int(f"{name} expand3x3", expand3x3)
     kwargs = dict(activation=activation, kernel_initializer=kernel_initializer,
                   bias_initializer=bias_initializer)
     s = layers.Conv2D(squeeze, 1, name=f"{name}_squeeze", **kwargs)(x)

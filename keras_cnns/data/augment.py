@@ -48,19 +48,12 @@ __all__ = ["PRESETS", "augment_image", "train_pipeline", "eval_pipeline", "norma
            "resolve_model", "PCA_EIGVAL", "PCA_EIGVEC", "default_preset"]
 
 PRESETS = ("alexnet", "vgg", "inception", "resnet", "lenet", "none")
-# Families not yet declaring their entries' preset (ModelInfo.augment).
-_LEGACY_PRESET = {"alexnet": "alexnet", "vgg": "vgg", "inception_v2": "inception",
-                  "inception_v3": "inception", "resnet": "resnet", "lenet": "lenet"}
 
 
 def default_preset(info):
     """The preset ``augment="auto"`` picks: the entry's own (``ModelInfo.augment``, which
     its family declares); ``"resnet"`` for a model without a registry entry."""
-    if info is None:
-        return "resnet"
-    if info.builder:
-        return info.augment
-    return _LEGACY_PRESET.get(info.family, "resnet")
+    return "resnet" if info is None else info.augment
 
 # AlexNet's PCA lighting (fb.resnet.torch's figures, RGB in [0, 1]); the eigenvectors
 # are the COLUMNS of PCA_EIGVEC.

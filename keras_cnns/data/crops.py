@@ -29,7 +29,6 @@ Order of the crops (mirrors are always the second half, in the same order):
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 from keras_cnns.validation import check_positive_int

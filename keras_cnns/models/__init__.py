@@ -7,21 +7,9 @@ import importlib
 import sys
 
 # The family packages, in the order the docs and ``keras-cnns list`` show them.
-FAMILIES = ("googlenet",)
-# Families not yet split into spec + build: modules that register themselves on import.
-LEGACY_MODULES = {
-    "keras_cnns.models.lenet": ("LeNet5",),
-    "keras_cnns.models.alexnet": ("AlexNet", "ZFNet"),
-    "keras_cnns.models.vgg": ("VGG", "VGG11", "VGG13", "VGG16", "VGG19"),
-    "keras_cnns.models.nin": ("NiN",),
-    "keras_cnns.models.squeezenet": ("SqueezeNet",),
-    "keras_cnns.models.resnet": ("ResNet", "ResNet18", "ResNet34", "ResNet50", "ResNet101",
-                                 "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
-                                 "ResNeXt", "ResNeXt50", "ResNeXt101", "WideResNet"),
-    "keras_cnns.models.densenet": ("DenseNet", "DenseNet121", "DenseNet169", "DenseNet201"),
-    "keras_cnns.models.fractalnet": ("FractalNet",),
-    "keras_cnns.models.inception": ("InceptionV2", "InceptionV3"),
-}
+# In the order of the papers: LeNet-5 (1998) to FractalNet and SqueezeNet (2016).
+FAMILIES = ("lenet", "alexnet", "vgg", "nin", "googlenet", "inception", "resnet", "densenet",
+            "fractalnet", "squeezenet")
 
 
 def builder_modules():
@@ -30,8 +18,6 @@ def builder_modules():
     for package in FAMILIES:
         family = importlib.import_module(f"{__name__}.{package}.spec").FAMILY
         out.update({b: family.build_module for b in family.builders})
-    for module, names in LEGACY_MODULES.items():
-        out.update({b: module for b in names})
     return out
 
 

@@ -161,73 +161,8 @@ def _metrics(output, top5):
 
 # --------------------------------------------------------------------------- the recipes
 
-_PLATEAU = {"factor": 0.1, "max_drops": 3, "patience": 5, "monitor": "val_loss"}
-
-_LEGACY = {r.name: r for r in (
-    Recipe(
-        name="alexnet",
-        paper="Krizhevsky, Sutskever, Hinton 2012, ImageNet Classification with Deep "
-              "Convolutional Neural Networks",
-        section="section 5 (Details of learning), section 4 (augmentation, 10-crop test)",
-        optimizer="sgd", learning_rate=0.01, optimizer_args={"momentum": 0.9},
-        # Section 5: "divide the learning rate by 10 when the validation error rate
-        # stopped improving ... reduced three times prior to termination".
-        schedule="plateau", schedule_args=_PLATEAU,
-        weight_decay=5e-4, batch_size=128,
-        epochs=90,  # section 5: "roughly 90 cycles through the training set"
-        # Section 5: "zero-mean Gaussian distribution with standard deviation 0.01".
-        initializer="RandomNormal", initializer_args={"mean": 0.0, "stddev": 0.01},
-        augment="alexnet", eval_scheme="alexnet-10",
-        notes="Dropout 0.5 in fc6/fc7 is in the model. The paper's biases of 1 in conv2, "
-              "conv4, conv5 and the fc layers are not set (zero biases)."),
-    Recipe(
-        name="vgg",
-        paper="Simonyan, Zisserman 2014, Very Deep Convolutional Networks for Large-Scale "
-              "Image Recognition",
-        section="section 3.1 (Training), section 3.2 (dense testing)",
-        optimizer="sgd", learning_rate=0.01, optimizer_args={"momentum": 0.9},
-        # Section 3.1: "decreased by a factor of 10 when the validation set accuracy
-        # stopped improving ... decreased 3 times".
-        schedule="plateau", schedule_args=_PLATEAU,
-        weight_decay=5e-4, batch_size=256,
-        epochs=74,  # section 3.1: "stopped after 370K iterations (74 epochs)"
-        # Section 3.1 (end): Glorot & Bengio initialisation works without pre-training.
-        initializer="GlorotUniform",
-        augment="vgg", eval_scheme="vgg-dense",
-        notes="Config A was trained from N(0, 0.01) and deeper nets initialised from it; "
-              "the paper notes Glorot initialisation works as well, used here."),
-    Recipe(
-        name="inception_v3",
-        paper="Szegedy et al. 2015, Rethinking the Inception Architecture for Computer Vision",
-        section="section 8 (Training Methodology), section 7 (label smoothing)",
-        # Section 8: "RMSProp with decay of 0.9 and epsilon = 1.0 ... learning rate of
-        # 0.045, decayed every two epoch using an exponential rate of 0.94 ... gradient
-        # clipping with threshold 2.0".
-        optimizer="rmsprop", learning_rate=0.045,
-        optimizer_args={"rho": 0.9, "epsilon": 1.0, "momentum": 0.9, "global_clipnorm": 2.0},
-        schedule="step", schedule_args={"rate": 0.94, "every_epochs": 2},
-        weight_decay=4e-5, batch_size=32, epochs=100,
-        initializer="TruncatedNormal", initializer_args={"stddev": 0.1},
-        label_smoothing=0.1, aux_loss_weights={"main": 1.0, "aux": 0.4},
-        augment="inception", eval_scheme="center",
-        averaging="ema", ema_momentum=0.9999,
-        notes="Batch 32 per replica on 50 replicas in the paper (global 1,600); 32 here. "
-              "TF-Slim figures: weight decay 4e-5, RMSProp momentum 0.9, aux weight 0.4, "
-              "moving-average decay 0.9999, truncated-normal(0.1) init. Keras' RMSprop adds "
-              "epsilon outside the square root, TF1's inside."),
-    Recipe(
-        name="resnet",
-        paper="He, Zhang, Ren, Sun 2015, Deep Residual Learning for Image Recognition",
-        section="section 3.4 (Implementation), section 4.1 (10-crop testing)",
-        optimizer="sgd", learning_rate=0.1, optimizer_args={"momentum": 0.9},
-        # Section 3.4: "starts from 0.1 and is divided by 10 when the error plateaus".
-        schedule="plateau", schedule_args=_PLATEAU,
-        weight_decay=1e-4, batch_size=256,
-        epochs=120,  # section 3.4: "up to 60 x 10^4 iterations" of 256 = 120 epochs
-        # Section 3.4: "initialize the weights as in [13]" (He et al. 2015).
-        initializer="HeNormal",
-        augment="resnet", eval_scheme="alexnet-10",
-        notes="No dropout; BN after every convolution (in the model)."),
+# The one recipe no paper declares (the families declare theirs: Family.recipes).
+_GENERIC = {r.name: r for r in (
     Recipe(
         name="fast",
         paper="(none: a short recipe for small data sets)",
@@ -243,14 +178,9 @@ _LEGACY = {r.name: r for r in (
               "distortions it plateaus at 96.9-97.2 % (train accuracy 100 %)."),
 )}
 
-# Families not yet declaring their entries' recipes (ModelInfo.recipe).
-_LEGACY_FAMILY_RECIPES = {"alexnet": "alexnet", "vgg": "vgg", "inception_v2": "googlenet",
-                          "inception_v3": "inception_v3", "resnet": "resnet"}
-
-
 def _collect():
     """Every recipe: those the families declare (``Family.recipes``) and ``fast``."""
-    out = dict(_LEGACY)
+    out = dict(_GENERIC)
     for family in registry.families():
         for spec in family.recipes:
             if spec.name in out:
@@ -264,7 +194,7 @@ RECIPES = _collect()
 
 def paper_recipe_name(info):
     """The name of registry entry ``info``'s paper recipe, or ``None``."""
-    return info.recipe or _LEGACY_FAMILY_RECIPES.get(info.family)
+    return info.recipe
 
 
 def available_recipes():

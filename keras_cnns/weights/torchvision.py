@@ -10,11 +10,11 @@ one expander turns a row into tensors with their layout changes:
   ``(H, W, I/g, O)``); a keras bias the torch layer lacks is set to zero;
 - ``nn.Linear`` weights ``(out, in)`` -> ``(in, out)``; the first FC after a flatten of a
   ``C x H x W`` map has its rows permuted from torch's CHW order to Keras' HWC order
-  (AlexNet's 256x6x6, VGG's 512x7x7, GoogLeNet's aux 128x4x4);
+  (a 256x6x6 or 512x7x7 map before the first FC, GoogLeNet's aux 128x4x4);
 - BN ``weight``/``bias``/``running_mean``/``running_var`` -> gamma/beta/moving mean/
   moving variance; ``num_batches_tracked`` is ignored (and reported); BN layers whose
-  epsilon differs from torch's are set to torch's (DenseNet and the keras-layout
-  ResNet-18/34 use 1.001e-5, torch 1e-5), which makes every conversion exact up to
+  epsilon differs from torch's are set to torch's (keras.applications' layouts use
+  1.001e-5, torch 1e-5), which makes every conversion exact up to
   float rounding.
 
 Every tensor of the model must be fed (else ValueError naming the tensor), every shape
@@ -50,181 +50,11 @@ __all__ = ["TorchvisionArch", "TorchMap", "Conversion", "TORCHVISION_MODELS", "S
 Spec = TorchMap  # the row type, as families declare it (keras_cnns.metadata)
 
 
-def _conv_bn(torch_prefix, keras_name, conv="conv", bn="bn"):
-    """torchvision's BasicConv2d (``.conv`` + ``.bn``) -> ``conv_bn_act``'s
-    ``{name}_conv`` + ``{name}_bn``."""
-    return [Spec(f"{torch_prefix}.{conv}", f"{keras_name}_conv", "conv"),
-            Spec(f"{torch_prefix}.{bn}", f"{keras_name}_bn", "bn")]
-
-
 def _layer_names(model):
     return {layer.name for layer in model.layers}
 
 
 # ------------------------------------------------------------------ per-family mappings
-
-def _alexnet_specs(model, info):
-    from keras_cnns.models.alexnet import TORCHVISION_LAYOUT, Conv
-
-    specs, index = [], 0
-    for row in TORCHVISION_LAYOUT:  # features: conv, ReLU per Conv row; one MaxPool per Pool
-        if isinstance(row, Conv):
-            specs.append(Spec(f"features.{index}", row.name, "conv"))
-            index += 2
-        else:
-            index += 1
-    if "predictions" in _layer_names(model):
-        # classifier: Dropout, Linear(9216), ReLU, Dropout, Linear, ReLU, Linear.
-        specs += [Spec("classifier.1", "fc6", "dense", "flatten"),
-                  Spec("classifier.4", "fc7", "dense"),
-                  Spec("classifier.6", "predictions", "dense")]
-    return specs
-
-
-def _vgg_specs(model, info):
-    from keras_cnns.models.vgg import CONFIGS
-
-    config, batch_norm = info.build_kwargs["config"], info.build_kwargs["batch_norm"]
-    specs, index = [], 0
-    for block, n in enumerate(CONFIGS[config], start=1):
-        for j in range(1, n + 1):
-            name = f"block{block}_conv{j}"
-            if batch_norm:  # conv, BN, ReLU
-                specs += [Spec(f"features.{index}", f"{name}_conv", "conv"),
-                          Spec(f"features.{index + 1}", f"{name}_bn", "bn")]
-                index += 3
-            else:  # conv, ReLU
-                specs.append(Spec(f"features.{index}", name, "conv"))
-                index += 2
-        index += 1  # MaxPool
-    if "predictions" in _layer_names(model):
-        # classifier: Linear(25088), ReLU, Dropout, Linear, ReLU, Dropout, Linear.
-        specs += [Spec("classifier.0", "fc1", "dense", "flatten"),
-                  Spec("classifier.3", "fc2", "dense"),
-                  Spec("classifier.6", "predictions", "dense")]
-    return specs
-
-
-_RESNET_CONV = re.compile(r"conv(\d)_block(\d+)_(\d)_conv$")
-
-
-def _resnet_specs(model, info):
-    specs = [Spec("conv1", "conv1_conv", "conv"), Spec("bn1", "conv1_bn", "bn")]
-    for layer in model.layers:
-        m = _RESNET_CONV.match(layer.name)
-        if not m:
-            continue
-        stage, block, i = (int(g) for g in m.groups())
-        prefix = f"layer{stage - 1}.{block - 1}"
-        bn = f"conv{stage}_block{block}_{i}_bn"
-        if i == 0:  # projection shortcut: downsample = Sequential(conv1x1, BN)
-            specs += [Spec(f"{prefix}.downsample.0", layer.name, "conv"),
-                      Spec(f"{prefix}.downsample.1", bn, "bn")]
-        else:
-            specs += [Spec(f"{prefix}.conv{i}", layer.name, "conv"),
-                      Spec(f"{prefix}.bn{i}", bn, "bn")]
-    if "predictions" in _layer_names(model):
-        specs.append(Spec("fc", "predictions", "dense"))
-    return specs
-
-
-_DENSE_LAYER = re.compile(r"conv(\d)_block(\d+)_(0_bn|1_conv|1_bn|2_conv)$")
-_TRANSITION = re.compile(r"pool(\d)_(bn|conv)$")
-_DENSE_TORCH = {"0_bn": "norm1", "1_conv": "conv1", "1_bn": "norm2", "2_conv": "conv2"}
-
-
-def _densenet_specs(model, info):
-    specs = [Spec("features.conv0", "conv1_conv", "conv"),
-             Spec("features.norm0", "conv1_bn", "bn")]
-    for layer in model.layers:
-        m = _DENSE_LAYER.match(layer.name)
-        if m:
-            block, i, part = int(m.group(1)) - 1, int(m.group(2)), m.group(3)
-            specs.append(Spec(f"features.denseblock{block}.denselayer{i}.{_DENSE_TORCH[part]}",
-                              layer.name, "bn" if part.endswith("bn") else "conv"))
-            continue
-        m = _TRANSITION.match(layer.name)
-        if m:
-            part = "norm" if m.group(2) == "bn" else "conv"
-            specs.append(Spec(f"features.transition{int(m.group(1)) - 1}.{part}", layer.name,
-                              m.group(2)))
-    specs.append(Spec("features.norm5", "bn", "bn"))
-    if "predictions" in _layer_names(model):
-        specs.append(Spec("classifier", "predictions", "dense"))
-    return specs
-
-
-def _squeezenet_specs(model, info):
-    from keras_cnns.models.squeezenet import VERSIONS, Fire
-
-    _, rows = VERSIONS[info.build_kwargs["version"]]
-    specs, index = [Spec("features.0", "conv1", "conv")], 2  # conv, ReLU, then the rows
-    for row in rows:
-        if isinstance(row, Fire):
-            specs += [Spec(f"features.{index}.{part}", f"{row.name}_{part}", "conv")
-                      for part in ("squeeze", "expand1x1", "expand3x3")]
-        index += 1
-    if "conv10" in _layer_names(model):
-        specs.append(Spec("classifier.1", "conv10", "conv"))  # Dropout, Conv2d, ReLU, pool
-    return specs
-
-
-# torchvision Inception3: each keras module's convolutions (branch order, as
-# inception.V3_MODULES lists them) are these BasicConv2d attributes.
-_V3_A = ("branch1x1", "branch5x5_1", "branch5x5_2", "branch3x3dbl_1", "branch3x3dbl_2",
-         "branch3x3dbl_3", "branch_pool")
-_V3_B = ("branch3x3", "branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3")
-_V3_C = ("branch1x1", "branch7x7_1", "branch7x7_2", "branch7x7_3", "branch7x7dbl_1",
-         "branch7x7dbl_2", "branch7x7dbl_3", "branch7x7dbl_4", "branch7x7dbl_5", "branch_pool")
-_V3_D = ("branch3x3_1", "branch3x3_2", "branch7x7x3_1", "branch7x7x3_2", "branch7x7x3_3",
-         "branch7x7x3_4")
-_V3_E = ("branch1x1", "branch3x3_1", "branch3x3_2a", "branch3x3_2b", "branch3x3dbl_1",
-         "branch3x3dbl_2", "branch3x3dbl_3a", "branch3x3dbl_3b", "branch_pool")
-V3_TORCH_MODULES = (("Mixed_5b", _V3_A), ("Mixed_5c", _V3_A), ("Mixed_5d", _V3_A),
-                    ("Mixed_6a", _V3_B), ("Mixed_6b", _V3_C), ("Mixed_6c", _V3_C),
-                    ("Mixed_6d", _V3_C), ("Mixed_6e", _V3_C), ("Mixed_7a", _V3_D),
-                    ("Mixed_7b", _V3_E), ("Mixed_7c", _V3_E))
-
-
-def _v3_conv_names(module):
-    """The keras conv names of an Inception v3 module, in branch order."""
-    from keras_cnns.models.inception import Conv, Split, _op_suffix
-
-    names = []
-    for b, branch in enumerate(module.branches):
-        for j, op in enumerate(branch):
-            name = f"{module.name}_branch{b}_{j}{_op_suffix(op)}"
-            if isinstance(op, Conv):
-                names.append(name)
-            elif isinstance(op, Split):
-                names += [f"{name}{'abcdefgh'[i]}_{c.kernel[0]}x{c.kernel[1]}"
-                          for i, c in enumerate(op.convs)]
-    return names
-
-
-def _inception_v3_specs(model, info):
-    from keras_cnns.models.inception import V3_MODULES, V3_STEM, Conv
-
-    # The stem's keras names are torchvision's attribute names.
-    specs = [s for name, op in V3_STEM if isinstance(op, Conv) for s in _conv_bn(name, name)]
-    if len(V3_TORCH_MODULES) != len(V3_MODULES):
-        raise ValueError("inception_v3 mapping: module tables disagree")  # pragma: no cover
-    for module, (torch_module, torch_convs) in zip(V3_MODULES, V3_TORCH_MODULES):
-        keras_convs = _v3_conv_names(module)
-        if len(keras_convs) != len(torch_convs):  # pragma: no cover
-            raise ValueError(f"inception_v3 mapping: {module.name} has {len(keras_convs)} "
-                             f"convolutions, torchvision's {torch_module} {len(torch_convs)}")
-        for keras_conv, torch_conv in zip(keras_convs, torch_convs):
-            specs += _conv_bn(f"{torch_module}.{torch_conv}", keras_conv)
-    names = _layer_names(model)
-    if "aux" in names:
-        specs += (_conv_bn("AuxLogits.conv0", "aux_conv1")
-                  + _conv_bn("AuxLogits.conv1", "aux_conv2")
-                  + [Spec("AuxLogits.fc", "aux", "dense")])
-    if "predictions" in names:
-        specs.append(Spec("fc", "predictions", "dense"))
-    return specs
-
 
 # ------------------------------------------------------------------------ the arch table
 
@@ -234,8 +64,9 @@ class Conversion:
     (the family's ``torchvision_mapping``), the torch key of its classifier weight (the
     class count is read from it), torch's BN epsilon (None: no BN), whether its
     convolutions have biases (if not, a keras conv bias is set to zero), the published
-    evaluation transforms (resize, crop) and whether the published weights run with
-    ``transform_input=True`` (see :class:`keras_cnns.metadata.TorchvisionArch`)."""
+    evaluation transforms (resize, crop), whether the published weights run with
+    ``transform_input=True`` and the renames of the published files' older keys
+    (see :class:`keras_cnns.metadata.TorchvisionArch`)."""
 
     registry_name: str
     specs: Callable
@@ -245,11 +76,12 @@ class Conversion:
     crop: int = 224
     resize: int = 256
     transform_input: bool = False
+    legacy_keys: Tuple[Tuple[str, str], ...] = ()
 
 
 def _arch_table():
     """torchvision name -> :class:`Conversion`: every registry entry that declares a
-    ``torchvision`` layout, and the families that do not declare theirs yet."""
+    ``torchvision`` layout."""
     t = {}
     for name in registry.available_models():
         info, family = registry.model_info(name), registry.family_of(name)
@@ -261,36 +93,6 @@ def _arch_table():
             raise ValueError(f"torchvision {tv!r} is claimed by {t[tv].registry_name!r} "
                              f"and {name!r}")
         t[tv] = Conversion(name, family.torchvision_mapping, **fields)
-    t.update(_legacy_table())
-    return t
-
-
-def _legacy_table():
-    t = {"alexnet": Conversion("alexnet_torchvision", _alexnet_specs,
-                                    "classifier.6.weight", None, conv_bias=True)}
-    for depth in (11, 13, 16, 19):
-        t[f"vgg{depth}"] = Conversion(f"vgg{depth}", _vgg_specs, "classifier.6.weight",
-                                           None, conv_bias=True)
-        t[f"vgg{depth}_bn"] = Conversion(f"vgg{depth}_bn", _vgg_specs,
-                                              "classifier.6.weight", 1e-5, conv_bias=True)
-    # ResNet-18/34: the keras layout is torchvision's but for conv biases (set to zero)
-    # and BN epsilon (set to 1e-5). 50/101/152: torchvision's v1.5 layout.
-    t["resnet18"] = Conversion("resnet18", _resnet_specs, "fc.weight", 1e-5)
-    t["resnet34"] = Conversion("resnet34", _resnet_specs, "fc.weight", 1e-5)
-    for depth in (50, 101, 152):
-        t[f"resnet{depth}"] = Conversion(f"resnet{depth}_torchvision", _resnet_specs,
-                                              "fc.weight", 1e-5)
-    for name in ("wide_resnet50_2", "resnext50_32x4d"):
-        t[name] = Conversion(name, _resnet_specs, "fc.weight", 1e-5)
-    for depth in (121, 169, 201):
-        t[f"densenet{depth}"] = Conversion(f"densenet{depth}", _densenet_specs,
-                                                "classifier.weight", 1e-5)
-    for version in ("1_0", "1_1"):
-        t[f"squeezenet{version}"] = Conversion(f"squeezenet{version}", _squeezenet_specs,
-                                                    "classifier.1.weight", None, conv_bias=True)
-    t["inception_v3"] = Conversion("inception_v3_torchvision", _inception_v3_specs,
-                                        "fc.weight", 1e-3, crop=299, resize=342,
-                                        transform_input=True)
     return t
 
 
@@ -445,22 +247,19 @@ def load_state_dict(checkpoint):
     return out
 
 
-# torchvision's DenseNet checkpoints predate the rule against dots in module names:
-# "denselayer1.norm.1.weight" is "denselayer1.norm1.weight" (torchvision's
-# densenet._load_state_dict renames them the same way).
-_LEGACY_DENSE = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\."
-                           r"((?:[12])\.(?:weight|bias|running_mean|running_var))$")
-
-
-def _normalise_keys(state):
+def _normalise_keys(state, legacy_keys=()):
+    """Strip nn.DataParallel's ``module.`` prefix and apply the architecture's declared
+    ``legacy_keys`` renames (:class:`keras_cnns.metadata.TorchvisionArch`)."""
     renamed = []
     if state and all(k.startswith("module.") for k in state):  # nn.DataParallel
         renamed += [(k, k[len("module."):]) for k in state]
         state = {k[len("module."):]: v for k, v in state.items()}
+    patterns = [(re.compile(pattern), replacement) for pattern, replacement in legacy_keys]
     out = {}
     for key, value in state.items():
-        m = _LEGACY_DENSE.match(key)
-        new = m.group(1) + m.group(2) if m else key
+        new = key
+        for pattern, replacement in patterns:
+            new = pattern.sub(replacement, new)
         if new != key:
             renamed.append((key, new))
         if new in out:
@@ -711,7 +510,7 @@ def from_torchvision(name_or_model, checkpoint, *, name=None, strict=False,
     if not isinstance(strict, bool):
         raise TypeError(f"strict must be a bool, got {type(strict).__name__}")
 
-    state, renamed = _normalise_keys(load_state_dict(checkpoint))
+    state, renamed = _normalise_keys(load_state_dict(checkpoint), arch.legacy_keys)
     if model is None:
         kwargs = dict(build_kwargs)
         if kwargs.get("include_top", True) and "classes" not in kwargs \

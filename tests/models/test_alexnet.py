@@ -126,6 +126,26 @@ def test_zfnet_bad_input(kwargs):
         kc.ZFNet(**kwargs)
 
 
+def test_zfnet_fig3_sides_are_what_the_rows_give():
+    """Fig. 3's printed sides at 224 follow from the build's rows (blocks.rows' walker),
+    and the figure's conv3-5 are ZF_FILTERS' "paper" widths."""
+    from keras_cnns.blocks.rows import output_sizes
+
+    sizes = output_sizes(224, alexnet.zf_layout("paper"))
+    assert {n: h for n, (h, w) in sizes.items()} == {row.name: s for row, s in alexnet.FIG3}
+    wide = tuple(row.filters for row, _ in alexnet.FIG3 if row.name in ("conv3", "conv4", "conv5"))
+    assert wide == alexnet.ZF_FILTERS["paper"]
+
+
+def test_widths_are_checked():
+    with pytest.raises(TypeError):
+        kc.AlexNet(widths=(96.0, 256, 384, 384, 256), include_top=False)
+    with pytest.raises(ValueError, match="multiple of 2"):
+        kc.AlexNet(widths=(96, 255, 384, 384, 256), include_top=False)
+    with pytest.raises(ValueError):
+        kc.ZFNet(widths=(96, 256, 384), include_top=False)
+
+
 @pytest.mark.parametrize("name, expected", [("alexnet", 11), ("alexnet_1tower", 11),
                                             ("alexnet_torchvision", 63), ("zfnet", 23)])
 def test_min_input_size_is_the_smallest_that_builds(name, expected, monkeypatch):

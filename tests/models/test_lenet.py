@@ -64,6 +64,41 @@ def test_bad_input(kwargs, exc):
         kc.LeNet5(**kwargs)
 
 
+@pytest.mark.parametrize("table, exc", [
+    (lenet.CONV_TABLE[:2], ValueError),  # C5 missing
+    ((("C1", 6, 3, "S2"),) + lenet.CONV_TABLE[1:], ValueError),  # kernels are Fig. 2's
+    ((("C1", 0, 5, "S2"),) + lenet.CONV_TABLE[1:], ValueError),
+    ((("C1", 6.0, 5, "S2"),) + lenet.CONV_TABLE[1:], TypeError),
+    ("C1", TypeError),
+])
+def test_bad_table(table, exc):
+    with pytest.raises(exc):
+        kc.LeNet5(table=table)
+
+
+def test_table_changes_widths():
+    model = kc.LeNet5(table=((("C1", np.int64(4), 5, "S2"),) + lenet.CONV_TABLE[1:]))
+    assert model.get_layer("C1").output.shape[-1] == 4
+
+
+def test_search_space_offers_dropout_only_if_the_builder_takes_it():
+    """Fig. 2 has no dropout and LeNet5 takes none, so the space has no dropout row. Every
+    row the family declares feeds an argument the builder has (nothing is dropped
+    silently by the tuner), and a builder that takes ``dropout`` gets a dropout row
+    (keras_cnns.metadata.DROPOUTS: offered wherever a network has dropout)."""
+    import inspect
+
+    from keras_cnns import registry
+    from tuning import spaces
+
+    info = kc.model_info("lenet5")
+    declared = registry.family_of("lenet5").search_space.rows(info)
+    params = inspect.signature(kc.LeNet5).parameters
+    assert all(r.kwarg in params for r in declared)
+    assert any(r.kwarg == "dropout" for r in declared) == ("dropout" in params)
+    assert {r.name for r in spaces.hyperparameters("lenet5")} == {r.name for r in declared}
+
+
 def test_min_input_size_is_the_smallest_that_builds(monkeypatch):
     assert_minimum_input_is_tight("lenet5", 32, monkeypatch, channels=1, run=True)
 

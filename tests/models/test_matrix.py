@@ -94,9 +94,47 @@ def test_default_build_matches_reference(name):
 
 @pytest.mark.parametrize("pooling", ["avg", "max"])
 def test_headless_with_pooling(name, pooling):
+    # The pooled features are the last feature map's channels, as the entry declares.
     model = keras_cnns.build(name, include_top=False, pooling=pooling,
                              input_shape=small_shape(name))
-    assert len(model.output.shape) == 2 and model.output.shape[-1] > 0
+    assert info_of(name).last_channels is not None, f"{name} declares no last_channels"
+    assert tuple(model.output.shape) == (None, info_of(name).last_channels)
+    assert model.layers[-1].name == f"{pooling}_pool"
+
+
+def test_every_declared_end_point_exists(name):
+    info = info_of(name)
+    layers = {layer.name: layer for layer in small_model(name).layers}
+    assert info.end_points, f"{name} declares no end points"
+    missing = [e for e in info.end_points if e not in layers]
+    assert not missing, f"{name}: end points not in the model: {missing}"
+    assert set(info.stage_outputs) <= set(info.end_points)
+    # The stage outputs get smaller (or stay) in resolution, stage by stage.
+    grids = [layers[s].output.shape[1] for s in info.stage_outputs]
+    assert grids == sorted(grids, reverse=True), (name, grids)
+
+
+# A bad shared argument is refused before anything is built, naming the argument: a
+# wrong value is a ValueError, a wrong type a TypeError (keras_cnns.validation).
+BAD_ARGUMENTS = [
+    (dict(classes=0), ValueError, "classes"),
+    (dict(classes=2.5), TypeError, "classes"),
+    (dict(pooling="median", include_top=False), ValueError, "pooling"),
+    (dict(include_top="yes"), TypeError, "include_top"),
+    (dict(weights="no_such_weights"), ValueError, "weights"),
+    (dict(classifier_activation="softmaxx"), ValueError, "classifier_activation"),
+    (dict(input_shape=(3, 224, 224)), ValueError, "input_shape"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, match", BAD_ARGUMENTS,
+                         ids=[next(iter(k)) + f"-{i}" for i, (k, _, _) in enumerate(BAD_ARGUMENTS)])
+def test_bad_argument_is_rejected(name, kwargs, error, match):
+    kwargs = dict(kwargs)
+    if "input_shape" in kwargs and info_of(name).default_input_shape[-1] == 1:
+        kwargs["input_shape"] = (1, 32, 32)  # channels-first for a grey model
+    with pytest.raises(error, match=match):
+        keras_cnns.build(name, **kwargs)
 
 
 def test_minimum_size_custom_classes_and_input_tensor(name):

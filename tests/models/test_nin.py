@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 import keras_cnns as kc
+from keras_cnns.blocks.conv import pool
+from keras_cnns.blocks.rows import Conv
 from keras_cnns.models import nin
 from tests.helpers import assert_training_loss_halves, digit_images, assert_minimum_input_is_tight
 
@@ -44,10 +46,13 @@ def test_cifar_params_and_shapes():
 
 
 def test_ceil_mode_average_pool_matches_caffe():
-    """Caffe AVE pooling 3x3/2 rounds up and averages only the covered cells."""
+    """Caffe AVE pooling 3x3/2 rounds up and averages only the covered cells: the CIFAR
+    net's pool2 row, built as the builder builds it."""
+    row = next(r for r in nin.CONFIGS["cifar"] if r.name == "pool2")
+    assert (row.kind, row.size, row.stride, row.padding) == ("avg", 3, 2, "ceil")
     for n in (6, 7, 8):
         x = np.arange(n * n, dtype="float32").reshape(1, n, n, 1)
-        out = nin._avg_pool_ceil(keras.Input((n, n, 1)), "p")
+        out = pool(keras.Input((n, n, 1)), row)
         layer = out._keras_history.operation
         got = layer(x).numpy()[0, ..., 0]
         size = -(-(n - 3) // 2) + 1
@@ -64,14 +69,32 @@ def test_headless_and_custom_classes():
     assert model.get_layer("predictions").activation.__name__ == "linear"
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(config="svhn"), dict(input_shape=(10, 10, 3)), dict(input_shape=(3, 224, 224)),
-    dict(dropout=1.5), dict(classes=0), dict(weights="imagenet"),
-    dict(config="cifar", input_shape=(0, 32, 3)),
+@pytest.mark.parametrize("kwargs, exc", [
+    (dict(config="svhn"), ValueError), (dict(config=1), TypeError),
+    (dict(input_shape=(10, 10, 3)), ValueError), (dict(input_shape=(3, 224, 224)), ValueError),
+    (dict(dropout=1.5), ValueError), (dict(dropout=None), TypeError),
+    (dict(classes=0), ValueError), (dict(weights="imagenet"), ValueError),
+    (dict(config="cifar", input_shape=(0, 32, 3)), ValueError),
+    (dict(config="cifar", table=nin.CONFIGS["imagenet"]), ValueError),
+    (dict(config="cifar", table=nin.CONFIGS["cifar"][:-1]), ValueError),
+    (dict(table=42), TypeError),
 ])
-def test_bad_input(kwargs):
-    with pytest.raises(ValueError):
+def test_bad_input(kwargs, exc):
+    """TypeError for a wrong type, ValueError for a wrong value (keras_cnns.validation)."""
+    with pytest.raises(exc):
         kc.NiN(**kwargs)
+
+
+def test_table_is_rows_and_changes_widths_only():
+    rows = nin.CONFIGS["cifar"]
+    assert [len(g) for g in nin.mlpconvs(rows)] == [3, 3, 3]  # section 3.1: conv + 2 cccp
+    narrow = tuple(r._replace(filters=r.filters // 2)
+                   if isinstance(r, Conv) and r.filters is not None else r for r in rows)
+    model = kc.NiN(config="cifar", table=narrow)
+    assert model.get_layer("cccp1").output.shape[-1] == 80
+    assert model.get_layer("cccp6").output.shape[-1] == 10  # the class maps stay
+    with pytest.raises(TypeError):
+        kc.NiN(config="cifar", table=(narrow[0]._replace(filters=1.5),) + narrow[1:])
 
 
 @pytest.mark.parametrize("name, expected", [("nin", 11), ("nin_cifar", 1)])

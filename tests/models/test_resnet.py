@@ -102,8 +102,9 @@ TABLE1 = {"conv1_relu": 112, "pool1_pool": 56, "conv2": 56, "conv3": 28, "conv4"
 def test_end_points_match_table1(name, width):
     model = built(name)
     info = keras_cnns.model_info(name)
-    stages = resnet.STAGES[{"resnet18": 18, "resnet50": 50, "resnet152": 152,
-                            "resnext50_32x4d": 50}[name]][1]
+    stages = [stage.blocks for stage in resnet.STAGES[{"resnet18": 18, "resnet50": 50,
+                                                       "resnet152": 152,
+                                                       "resnext50_32x4d": 50}[name]]]
     for ep in info.end_points:
         stage = ep.split("_")[0]
         key = ep if ep in TABLE1 else stage
@@ -268,3 +269,63 @@ def test_small_resnet_learns_digits(digits_data):
     model = keras_cnns.ResNet18(stages=(1, 1, 1, 1), input_shape=(32, 32, 3), classes=10)
     assert_training_loss_halves(model, x, y, keras.optimizers.Adam(1e-3), epochs=2,
                                 batch_size=64)
+
+
+def test_stage_tables_read_like_the_papers():
+    # He et al. 2015, Table 1 cells; Xie et al. 2016, Table 1 (ResNeXt-50 32x4d);
+    # Zagoruyko & Komodakis 2016, Table 1 (WRN-28-10).
+    assert resnet.STAGES[50][1].text() == "[1x1, 128; 3x3, 128; 1x1, 512] x 4"
+    assert resnet.STAGES[34][2].text() == "[3x3, 256; 3x3, 256] x 6"
+    assert [s.blocks for s in resnet.STAGES[152]] == [3, 8, 36, 3]
+    assert resnet.resnet_stages(50, groups=32, width_per_group=4)[0].text() == \
+        "[1x1, 128; 3x3, 128, C=32; 1x1, 256] x 3"
+    assert [s.text() for s in resnet.wrn_cifar_stages(28, 10)] == [
+        "[3x3, 160; 3x3, 160] x 4", "[3x3, 320; 3x3, 320] x 4", "[3x3, 640; 3x3, 640] x 4"]
+    assert resnet.resnet_stages(50) == resnet.STAGES[50]
+
+
+def test_one_block_parameter_free_shortcut():
+    """He et al. 2015 section 3.3, option A (the CIFAR nets of section 4.2): the shortcut
+    subsamples (every second pixel) and zero-pads the new channels; no weights."""
+    from keras_cnns.blocks.residual import residual_block
+    from keras_cnns.blocks.rows import ResidualLayout
+
+    layout = ResidualLayout(bias=False, bn_epsilon=1e-5, widen="zeros", subsample="pool")
+    x = keras.Input((8, 8, 16))
+    y = residual_block(x, ((3, 32), (3, 32)), stride=2, name="conv3_block1", layout=layout)
+    model = keras.Model(x, y)
+    names = {layer.name for layer in model.layers}
+    assert {"conv3_block1_0_pool", "conv3_block1_0_pad"} <= names
+    assert "conv3_block1_0_conv" not in names and "conv3_block1_1_pad" in names
+    assert tuple(y.shape[1:]) == (4, 4, 32)
+    shortcut = keras.Model(x, model.get_layer("conv3_block1_0_pad").output)
+    data = np.random.default_rng(0).normal(size=(2, 8, 8, 16)).astype("float32")
+    expected = np.concatenate([data[:, ::2, ::2], np.zeros((2, 4, 4, 16), "float32")], -1)
+    np.testing.assert_array_equal(np.asarray(shortcut(data)), expected)
+    # Without a stride and with the same width, the shortcut is the identity.
+    z = residual_block(y, ((3, 32), (3, 32)), name="conv3_block2", layout=layout)
+    assert not any(l.name.startswith("conv3_block2_0") for l in keras.Model(x, z).layers)
+
+
+def test_cifar_resnet_is_one_more_table():
+    """The CIFAR ResNets of He et al. 2015 section 4.2 need only a table and a layout:
+    3x3 conv 16, then 2n blocks of 16, 32, 64 filters at 32, 16, 8 (6n + 2 layers),
+    option A shortcuts. ResNet-20 (n = 3) has 0.27 M parameters (Table 6):
+    conv 432 + 13,824 + (4,608 + 5 x 9,216) + (18,432 + 5 x 36,864) = 267,696,
+    BN gamma/beta 2 x (16 + 6 x 16 + 6 x 32 + 6 x 64) = 1,376, FC 64 x 10 + 10 = 650:
+    269,722 trainable."""
+    from keras_cnns.blocks.rows import Conv, ResidualLayout, ResidualStage
+    from keras_cnns.models.resnet.build import _network
+
+    n = 3
+    stages = (ResidualStage("conv2", ((3, 16), (3, 16)), n),
+              ResidualStage("conv3", ((3, 32), (3, 32)), n, stride=2),
+              ResidualStage("conv4", ((3, 64), (3, 64)), n, stride=2))
+    layout = ResidualLayout(bias=False, bn_epsilon=1e-5, widen="zeros", subsample="pool")
+    model = _network((Conv("conv1", 16, 3),), stages, layout, include_top=True, weights=None,
+                     input_tensor=None, input_shape=None, pooling=None, classes=10,
+                     classifier_activation="softmax", default_shape=(32, 32, 3), min_size=8,
+                     name="resnet20")
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == 269_722
+    assert model.get_layer("conv4_block3_out").output.shape[1:] == (8, 8, 64)
+    assert not any(l.name.endswith("_0_conv") for l in model.layers)

@@ -128,6 +128,18 @@ def test_batch_norm_type():
         kc.VGG(batch_norm="yes")
 
 
+def test_configs_are_table_1():
+    """CONFIGS in Table 1's notation: convolutions per block, widths, weight layers."""
+    assert {c: tuple(map(len, blocks)) for c, blocks in vgg.CONFIGS.items()} == {
+        "A": (1, 1, 2, 2, 2), "B": (2, 2, 2, 2, 2), "D": (2, 2, 3, 3, 3), "E": (2, 2, 4, 4, 4)}
+    assert vgg.DEPTHS == {"A": 11, "B": 13, "D": 16, "E": 19}
+    for blocks in vgg.CONFIGS.values():
+        for block, width in zip(blocks, vgg.WIDTHS):
+            assert {vgg.parse_conv(cell) for cell in block} == {(3, width)}
+    with pytest.raises(ValueError):
+        vgg.parse_conv("maxpool")
+
+
 def test_min_input_size_is_the_smallest_that_builds(monkeypatch):
     assert_minimum_input_is_tight("vgg16", 32, monkeypatch, include_top=False)
 

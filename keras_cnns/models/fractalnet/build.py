@@ -22,16 +22,14 @@ initialiser; ``he_normal`` here, overridable with ``kernel_initializer=``.
 from keras import layers
 
 from keras_cnns.blocks.conv import conv_bn_act
+from keras_cnns.blocks.rows import FractalBlock
+from keras_cnns.blocks.sequence import apply_rows
 from keras_cnns.layers.fractal import DropPathSampler, FractalJoin
 from keras_cnns.models import common
-from keras_cnns.registry import ModelInfo, Preprocessing, register_model
-
-CHANNELS = (64, 128, 256, 512, 512)  # per block, section 4
-BLOCK_DROPOUT = (0.0, 0.1, 0.2, 0.3, 0.4)  # per block, section 4 ("+ dropout")
-COLUMNS = 4
-LOCAL_DROP = 0.15
-GLOBAL_DROP = 0.5
-BN_EPSILON = 1e-5
+from keras_cnns.models.fractalnet.spec import (BN_EPSILON, CHANNELS, COLUMNS, GLOBAL_DROP,
+                                               LOCAL_DROP, default_dropout, min_input_size,
+                                               trunk)
+from keras_cnns.validation import check_ints, check_positive_int, check_rate
 
 
 def fractal_block(x, filters, columns, *, name, mask, local_drop=LOCAL_DROP, dropout=0.0,
@@ -74,33 +72,36 @@ def FractalNet(include_top=True, weights=None, input_tensor=None, input_shape=No
     the per-join drop rate and ``global_drop`` the fraction of mini-batches trained on a
     single column. ``local_drop=0, global_drop=0`` gives plain mean joins."""
     weights = common.check_common(include_top=include_top, weights=weights, pooling=pooling,
-                                  classes=classes)
-    common.check_positive_int("columns", columns)
-    if (not isinstance(channels, (tuple, list)) or not channels
-            or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels)):
-        raise ValueError(f"channels must be a non-empty sequence of positive ints (one per "
-                         f"block), got {channels!r}")
-    channels = tuple(channels)
+                                  classes=classes,
+                                  classifier_activation=classifier_activation)
+    columns = check_positive_int("columns", columns)
+    channels = check_ints("channels", channels)
+    if not channels:
+        raise ValueError("channels must hold one width per block, got ()")
     if dropout is None:
-        dropout = tuple(round(min(0.1 * b, 0.9), 2) for b in range(len(channels)))
-    if isinstance(dropout, (int, float)) and not isinstance(dropout, bool):
-        dropout = (dropout,) * len(channels)
-    if not isinstance(dropout, (tuple, list)) or len(dropout) != len(channels):
+        dropout = default_dropout(len(channels))
+    if not isinstance(dropout, (tuple, list)):
+        dropout = (check_rate("dropout", dropout),) * len(channels)
+    if len(dropout) != len(channels):
         raise ValueError(f"dropout must be a float or one rate per block ({len(channels)}), "
-                         f"got {dropout!r}")
-    dropout = tuple(common.check_dropout("dropout", r) for r in dropout)
-    local_drop = common.check_dropout("local_drop", local_drop)
-    global_drop = common.check_dropout("global_drop", global_drop)
+                         f"got {tuple(dropout)!r}")
+    dropout = tuple(check_rate("dropout", r) for r in dropout)
+    local_drop = check_rate("local_drop", local_drop)
+    global_drop = check_rate("global_drop", global_drop)
+    rows = trunk(channels, columns, dropout)
     input_shape = common.resolve_input_shape(input_shape, input_tensor, (32, 32, 3),
-                                             2 ** len(channels))
+                                             min_input_size(channels))
 
     inputs, x = common.make_input(input_shape, input_tensor)
     mask = DropPathSampler(columns, global_drop, name="drop_path")(x) if columns > 1 else None
-    for b, (filters, rate) in enumerate(zip(channels, dropout)):
-        x = fractal_block(x, filters, columns, name=f"block{b + 1}", mask=mask,
-                          local_drop=local_drop, dropout=rate,
-                          kernel_initializer=kernel_initializer)
-        x = layers.MaxPooling2D(2, strides=2, name=f"block{b + 1}_pool")(x)
+
+    def block_row(x, row):
+        return fractal_block(x, row.filters, row.columns, name=row.name, mask=mask,
+                             local_drop=local_drop, dropout=row.dropout,
+                             kernel_initializer=kernel_initializer)
+
+    # Section 4: B blocks, each followed by a 2x2 max pool (spec.trunk).
+    x, _ = apply_rows(x, rows, conv=None, handlers={FractalBlock: block_row})
     if include_top:
         # 1x1 after five pools at 32x32: the global average is the flatten.
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -109,35 +110,3 @@ def FractalNet(include_top=True, weights=None, input_tensor=None, input_shape=No
     else:
         x = common.pool_features(x, pooling)
     return common.finish(inputs, x, name or "fractalnet", weights)
-
-
-# Parameter count at the default (C = 4, 32x32x3, 10 classes). A block has 2^C - 1 = 15
-# convolutions: C = 4 read the block input (c_in -> w), 11 read a w-channel tensor.
-# Each conv: 9 * c_in * w weights (no bias); its BN: 2w trainable + 2w moving statistics.
-#   block 1 (3 -> 64):    4 * 9*3*64    + 11 * 9*64*64    =     6,912 +    405,504 =    412,416
-#   block 2 (64 -> 128):  4 * 9*64*128  + 11 * 9*128*128  =   294,912 +  1,622,016 =  1,916,928
-#   block 3 (128 -> 256): 4 * 9*128*256 + 11 * 9*256*256  = 1,179,648 +  6,488,064 =  7,667,712
-#   block 4 (256 -> 512): 4 * 9*256*512 + 11 * 9*512*512  = 4,718,592 + 25,952,256 = 30,670,848
-#   block 5 (512 -> 512): 15 * 9*512*512                                            = 35,389,440
-#   conv weights 76,057,344; BN channels 15 * (64+128+256+512+512) = 22,080, so 44,160
-#   trainable and 44,160 moving; classifier 512*10 + 10 = 5,130.
-#   trainable 76,057,344 + 44,160 + 5,130 = 76,106,634; total 76,150,794.
-# The paper's Table 1 quotes 22.9 M parameters for its 40-layer net and 38.6 M for the
-# 20-layer (C = 3) one; neither follows from these channel widths (block 5 alone has
-# 35.4 M at C = 4), so the paper's 40-layer net must have used narrower layers than it
-# states. This is the configuration as written in section 4.
-# Multiply-adds at 32x32 (conv only, + 5,120 dense): per block 9 * HW * w * (4 c_in + 11 w)
-#   at HW = 1024, 256, 64, 16, 4 (w = 64, 128, 256, 512, 512):
-#   422,313,984 + 3 x 490,733,568 + 141,557,760 + 5,120 = 2,036,077,568.
-register_model(ModelInfo(
-    name="fractalnet", paper="FractalNet: Ultra-Deep Neural Networks without Residuals",
-    authors="Larsson, Maire, Shakhnarovich", year=2016, arxiv="1605.07648",
-    family="fractalnet", default_input_shape=(32, 32, 3), min_input_size=32,
-    params=76_150_794, params_with_aux=None, trainable_params=76_106_634, macs=2_036_077_568,
-    default_classes=10,
-    reported={"cifar100_plusplus_20layers": 22.85},  # Table 1, C=3 with drop-path + dropout
-    preprocessing=Preprocessing(mode="unit", scale=1 / 255, crop_fraction=1.0),
-    layout="paper section 4 (B=5, C=4, 64-128-256-512-512, mean joins, drop-path)",
-    end_points=tuple(f"block{b}_{k}" for b in range(1, 6) for k in ("join8", "pool")),
-    stage_outputs=tuple(f"block{b}_join8" for b in range(1, 6)),
-    build_kwargs={}), FractalNet)

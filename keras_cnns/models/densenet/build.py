@@ -14,15 +14,9 @@ from keras import layers
 
 from keras_cnns.blocks.dense import dense_block, transition_block
 from keras_cnns.models import common
-from keras_cnns.registry import ModelInfo, register_model, torch_preprocessing
-
-# Table 1: dense layers per block (dense block 1 ... 4), growth rate k = 32.
-BLOCKS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32)}
-GROWTH_RATE = 32
-COMPRESSION = 0.5
-BN_EPSILON = 1.001e-5
-MIN_INPUT_SIZE = 32  # keras.applications' minimum (the 4th transition needs a 2x2 grid)
-IMAGENET_KEYS = {121: "densenet121", 169: "densenet169", 201: "densenet201"}
+from keras_cnns.models.densenet.spec import (BLOCKS, BN_EPSILON, COMPRESSION, GROWTH_RATE,
+                                             IMAGENET_KEYS, MIN_INPUT_SIZE)
+from keras_cnns.validation import check_choice, check_ints, check_positive_int
 
 
 def DenseNet(include_top=True, weights=None, input_tensor=None, input_shape=None,
@@ -31,15 +25,9 @@ def DenseNet(include_top=True, weights=None, input_tensor=None, input_shape=None
     """DenseNet-BC (Table 1). ``depth`` picks the row (121, 169, 201); ``blocks`` (4 ints)
     and ``growth_rate`` override it (no published weights then). See the module docstring
     for the layout and the initialiser."""
-    if isinstance(depth, bool) or depth not in BLOCKS:
-        raise ValueError(f"depth must be one of {', '.join(map(str, BLOCKS))}; got {depth!r}")
-    if blocks is None:
-        blocks = BLOCKS[depth]
-    if (not isinstance(blocks, (tuple, list)) or len(blocks) != 4
-            or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in blocks)):
-        raise ValueError(f"blocks must be 4 positive ints (dense layers per block), got {blocks!r}")
-    blocks = tuple(blocks)
-    common.check_positive_int("growth_rate", growth_rate)
+    depth = int(check_choice("depth", depth, tuple(BLOCKS)))
+    blocks = BLOCKS[depth] if blocks is None else check_ints("blocks", blocks, length=4)
+    growth_rate = check_positive_int("growth_rate", growth_rate)
     plain = blocks == BLOCKS[depth] and growth_rate == GROWTH_RATE
     key = IMAGENET_KEYS[depth] if plain else None
     model_name = name or f"densenet{depth}"
@@ -47,7 +35,8 @@ def DenseNet(include_top=True, weights=None, input_tensor=None, input_shape=None
         raise ValueError(f"weights='imagenet' is not available for {model_name!r} with custom "
                          "blocks or growth_rate: no published file. Use weights=None or a path.")
     weights = common.check_common(include_top=include_top, weights=weights, pooling=pooling,
-                                  classes=classes, allowed_weights=(None, "imagenet"))
+                                  classes=classes, allowed_weights=(None, "imagenet"),
+                                  classifier_activation=classifier_activation)
     if weights == "imagenet" and include_top and classes != 1000:
         raise ValueError(f"weights='imagenet' with include_top=True needs classes=1000, got "
                          f"classes={classes}")
@@ -67,7 +56,7 @@ def DenseNet(include_top=True, weights=None, input_tensor=None, input_shape=None
     for i, n in enumerate(blocks):
         x = dense_block(x, n, growth_rate, name=f"conv{i + 2}", bn_epsilon=BN_EPSILON,
                         kernel_initializer=kinit)
-        if i < 3:
+        if i < len(blocks) - 1:
             x = transition_block(x, COMPRESSION, name=f"pool{i + 2}", bn_epsilon=BN_EPSILON,
                                  kernel_initializer=kinit)
     x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="bn")(x)
@@ -79,6 +68,7 @@ def DenseNet(include_top=True, weights=None, input_tensor=None, input_shape=None
         x = common.pool_features(x, pooling)
     model = common.finish(inputs, x, model_name, None if weights == "imagenet" else weights)
     if weights == "imagenet":
+        # The entry's declared keras.applications files (spec.MODELS), loaded on request.
         from keras_cnns.weights.imagenet import load_imagenet_weights
         load_imagenet_weights(model, key, include_top)
     return model
@@ -97,44 +87,3 @@ def DenseNet169(*args, **kwargs):
 def DenseNet201(*args, **kwargs):
     """DenseNet-201 (blocks 6, 12, 48, 32); see :func:`DenseNet`."""
     return DenseNet(*args, depth=201, **kwargs)
-
-
-def _end_points(blocks):
-    concat = [f"conv{i + 2}_block{n}_concat" for i, n in enumerate(blocks)]
-    return ("conv1_relu", "pool1", concat[0], "pool2_pool", concat[1], "pool3_pool", concat[2],
-            "pool4_pool", concat[3], "relu")
-
-
-def _stage_outputs(blocks):
-    concat = [f"conv{i + 2}_block{n}_concat" for i, n in enumerate(blocks)]
-    return ("conv1_relu", concat[0], concat[1], concat[2], "relu")
-
-
-_PAPER = dict(paper="Densely Connected Convolutional Networks",
-              authors="Huang, Liu, van der Maaten, Weinberger", year=2016, arxiv="1608.06993",
-              family="densenet", default_input_shape=(224, 224, 3),
-              min_input_size=MIN_INPUT_SIZE, params_with_aux=None,
-              # keras.applications' densenet.preprocess_input is torch mode.
-              preprocessing=torch_preprocessing(),
-              layout="keras.applications DenseNet (DenseNet-BC, k=32)")
-
-# keras.applications counts; trainable = torchvision's densenet121/169/201 num_params
-# (7,978,856 / 14,149,480 / 20,013,928): Keras adds 2 moving stats per BN channel.
-register_model(ModelInfo(
-    name="densenet121", params=8_062_504, trainable_params=7_978_856, macs=2_834_161_664,
-    reported={"top1_1crop": 25.02, "top5_1crop": 7.71, "top1_10crop": 23.61,
-              "top5_10crop": 6.66},  # Table 3
-    end_points=_end_points(BLOCKS[121]), stage_outputs=_stage_outputs(BLOCKS[121]),
-    build_kwargs={"depth": 121}, **_PAPER), DenseNet)
-register_model(ModelInfo(
-    name="densenet169", params=14_307_880, trainable_params=14_149_480, macs=3_359_843_328,
-    reported={"top1_1crop": 23.80, "top5_1crop": 6.85, "top1_10crop": 22.08,
-              "top5_10crop": 5.92},
-    end_points=_end_points(BLOCKS[169]), stage_outputs=_stage_outputs(BLOCKS[169]),
-    build_kwargs={"depth": 169}, **_PAPER), DenseNet)
-register_model(ModelInfo(
-    name="densenet201", params=20_242_984, trainable_params=20_013_928, macs=4_291_365_888,
-    reported={"top1_1crop": 22.58, "top5_1crop": 6.34, "top1_10crop": 21.46,
-              "top5_10crop": 5.54},
-    end_points=_end_points(BLOCKS[201]), stage_outputs=_stage_outputs(BLOCKS[201]),
-    build_kwargs={"depth": 201}, **_PAPER), DenseNet)

@@ -8,29 +8,12 @@ load keras.applications' ImageNet weights (``weights="imagenet"``).
 
 from keras import initializers, layers
 
-from keras_cnns.blocks import conv_bn_act
+from keras_cnns.blocks.conv import conv_bn_act
+from keras_cnns.blocks.sequence import apply_rows
 from keras_cnns.models import common
-from keras_cnns.registry import ModelInfo, caffe_preprocessing, register_model
-
-# Table 1: convolutions per block (3x3, stride 1, pad 1), widths 64-128-256-512-512,
-# a 2x2/2 max pool after each block. (Config C, with 1x1 convs, and A-LRN are not built.)
-WIDTHS = (64, 128, 256, 512, 512)
-CONFIGS = {
-    "A": (1, 1, 2, 2, 2),  # VGG11
-    "B": (2, 2, 2, 2, 2),  # VGG13
-    "D": (2, 2, 3, 3, 3),  # VGG16
-    "E": (2, 2, 4, 4, 4),  # VGG19
-}
-DEPTHS = {"A": 11, "B": 13, "D": 16, "E": 19}
-IMAGENET_KEYS = {"D": "vgg16", "E": "vgg19"}  # keras.applications publishes these two
-MIN_INPUT_SIZE = 32  # five 2x2/2 valid pools: 32 -> 1
-
-
-def end_points(config):
-    names = []
-    for block, n in enumerate(CONFIGS[config], start=1):
-        names += [f"block{block}_conv{j}" for j in range(1, n + 1)] + [f"block{block}_pool"]
-    return tuple(names)
+from keras_cnns.models.vgg.spec import (CONFIGS, DEPTHS, FC_UNITS, IMAGENET_KEYS,
+                                        MIN_INPUT_SIZE, WIDTHS, trunk)
+from keras_cnns.validation import check_bool, check_choice, check_ints, check_rate
 
 
 def VGG(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
@@ -57,13 +40,10 @@ def VGG(include_top=True, weights=None, input_tensor=None, input_shape=None, poo
     published weights through ``keras.utils.get_file`` (shared Keras cache); with
     ``include_top`` it needs a 224x224x3 input and 1000 classes.
     """
-    common.check_choice("config", config, tuple(CONFIGS))
-    if not isinstance(batch_norm, bool):
-        raise TypeError(f"batch_norm must be a bool, got {type(batch_norm).__name__}")
-    if (not isinstance(widths, (tuple, list)) or len(widths) != len(WIDTHS)
-            or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths)):
-        raise ValueError(f"widths must be {len(WIDTHS)} positive ints, got {widths!r}")
-    widths = tuple(widths)
+    check_choice("config", config, tuple(CONFIGS))
+    batch_norm = check_bool("batch_norm", batch_norm)
+    widths = check_ints("widths", widths, length=len(WIDTHS))
+    # The entry whose published file fits (VGG16, VGG19 at Table 1's widths, no BN).
     imagenet_key = None if (batch_norm or widths != WIDTHS) else IMAGENET_KEYS.get(config)
     allowed = (None, "imagenet") if imagenet_key else (None,)
     if weights == "imagenet" and not imagenet_key:
@@ -71,8 +51,9 @@ def VGG(include_top=True, weights=None, input_tensor=None, input_shape=None, poo
                          f"norm (configs 'D', 'E'); got config={config!r}, "
                          f"batch_norm={batch_norm}. Use weights=None or a weights file.")
     weights = common.check_common(include_top=include_top, weights=weights, pooling=pooling,
-                                  classes=classes, allowed_weights=allowed)
-    dropout = common.check_dropout("dropout", dropout)
+                                  classes=classes, allowed_weights=allowed,
+                                  classifier_activation=classifier_activation)
+    dropout = check_rate("dropout", dropout)
     if weights == "imagenet" and include_top and classes != 1000:
         raise ValueError(f"weights='imagenet' with include_top=True needs classes=1000, "
                          f"got classes={classes}")
@@ -88,20 +69,21 @@ def VGG(include_top=True, weights=None, input_tensor=None, input_shape=None, poo
     if kernel_initializer is None:
         kernel_initializer = initializers.RandomNormal(stddev=0.01)
 
+    def conv_row(x, row):
+        return conv_bn_act(x, row.filters, row.kernel, row.stride, row.padding, name=row.name,
+                           batch_norm=batch_norm, bn_epsilon=1e-5, use_bias=True,
+                           kernel_initializer=kernel_initializer)
+
     inputs, x = common.make_input(input_shape, input_tensor)
-    for block, (n, width) in enumerate(zip(CONFIGS[config], widths), start=1):
-        for j in range(1, n + 1):
-            x = conv_bn_act(x, width, 3, name=f"block{block}_conv{j}", batch_norm=batch_norm,
-                            bn_epsilon=1e-5, use_bias=True,
-                            kernel_initializer=kernel_initializer)
-        x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
+    # Table 1's column as rows (spec.trunk): the convolutions, a max pool per block.
+    x, _ = apply_rows(x, trunk(config, widths), conv=conv_row)
     if include_top:
         # fc1 reads the flattened 7x7x512 grid at 224 (its fan-in follows the input).
         x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(4096, activation="relu", kernel_initializer=kernel_initializer,
+        x = layers.Dense(FC_UNITS, activation="relu", kernel_initializer=kernel_initializer,
                          name="fc1")(x)
         x = layers.Dropout(dropout, name="fc1_dropout")(x)
-        x = layers.Dense(4096, activation="relu", kernel_initializer=kernel_initializer,
+        x = layers.Dense(FC_UNITS, activation="relu", kernel_initializer=kernel_initializer,
                          name="fc2")(x)
         x = layers.Dropout(dropout, name="fc2_dropout")(x)
         x = common.classifier(x, classes, classifier_activation,
@@ -111,7 +93,7 @@ def VGG(include_top=True, weights=None, input_tensor=None, input_shape=None, poo
     default_name = f"vgg{DEPTHS[config]}" + ("_bn" if batch_norm else "")
     if weights == "imagenet":
         model = common.finish(inputs, x, name or default_name, None)
-        from keras_cnns.weights import load_imagenet_weights
+        from keras_cnns.weights.imagenet import load_imagenet_weights
 
         load_imagenet_weights(model, imagenet_key, include_top)
         return model
@@ -135,45 +117,7 @@ def _fixed(config, depth):
     return builder
 
 
-VGG11 = _fixed("A", 11)
-VGG13 = _fixed("B", 13)
-VGG16 = _fixed("D", 16)
-VGG19 = _fixed("E", 19)
-
-_PAPER = dict(
-    paper="Very Deep Convolutional Networks for Large-Scale Image Recognition",
-    authors="Simonyan, Zisserman", year=2014, arxiv="1409.1556", family="vgg",
-    default_input_shape=(224, 224, 3), min_input_size=MIN_INPUT_SIZE, params_with_aux=None,
-    # keras.applications' convention (caffe mode: BGR, these means, no scaling).
-    preprocessing=caffe_preprocessing(mean_bgr=(103.939, 116.779, 123.68)),
-)
-# Parameters: convs sum 9*c_in*c_out + c_out over Table 1; FC (7*7*512)*4096+4096 =
-# 102,764,544, 4096*4096+4096 = 16,781,312, 4096*1000+1000 = 4,097,000 (123,642,856).
-# Conv parameters: A 9,220,480; B 9,404,992; D 14,714,688; E 20,024,384.
-# BN adds 4 per channel (gamma, beta, moving mean, moving variance; 2 trainable) over
-# 2,752 (A), 2,944 (B), 4,224 (D), 5,504 (E) channels; torchvision's vgg*_bn counts
-# (trainable) are 132,868,840 / 133,053,736 / 138,365,992 / 143,678,248.
-# MACs at 224 (conv + FC 123,633,664); torchvision lists 7.61 / 11.31 / 15.47 / 19.63 GFLOPS.
-_ROWS = (
-    # name, config, bn, params, trainable, macs, reported: Table 3 (ILSVRC-2012 val,
-    # single test scale), top-1/top-5 error of each config's best row: A and B trained
-    # at S = 256, D and E with scale jitter S in [256, 512] tested at Q = 384.
-    ("vgg11", "A", False, 132_863_336, 132_863_336, 7_609_090_048, {"top1": 29.6, "top5": 10.4}),
-    ("vgg13", "B", False, 133_047_848, 133_047_848, 11_308_466_176, {"top1": 28.7, "top5": 9.9}),
-    ("vgg16", "D", False, 138_357_544, 138_357_544, 15_470_264_320, {"top1": 25.6, "top5": 8.1}),
-    ("vgg19", "E", False, 143_667_240, 143_667_240, 19_632_062_464, {"top1": 25.5, "top5": 8.0}),
-    ("vgg11_bn", "A", True, 132_874_344, 132_868_840, 7_609_090_048, {}),
-    ("vgg13_bn", "B", True, 133_059_624, 133_053_736, 11_308_466_176, {}),
-    ("vgg16_bn", "D", True, 138_374_440, 138_365_992, 15_470_264_320, {}),
-    ("vgg19_bn", "E", True, 143_689_256, 143_678_248, 19_632_062_464, {}),
-)
-for _name, _config, _bn, _params, _trainable, _macs, _reported in _ROWS:
-    register_model(ModelInfo(
-        name=_name, params=_params, trainable_params=_trainable, macs=_macs,
-        reported=_reported,
-        layout=("torchvision vgg_bn (BN after each conv, conv biases kept)" if _bn
-                else "keras.applications VGG (paper Table 1) + dropout on fc1/fc2"),
-        end_points=end_points(_config),
-        stage_outputs=tuple(f"block{i}_conv{n}" for i, n in
-                            enumerate(CONFIGS[_config], start=1)),
-        build_kwargs={"config": _config, "batch_norm": _bn}, **_PAPER), VGG)
+VGG11 = _fixed("A", DEPTHS["A"])
+VGG13 = _fixed("B", DEPTHS["B"])
+VGG16 = _fixed("D", DEPTHS["D"])
+VGG19 = _fixed("E", DEPTHS["E"])

@@ -1,0 +1,5 @@
+"""DenseNet-BC (Huang et al. 2016): ``spec`` declares it, ``build`` builds it."""
+
+from keras_cnns._lazy import lazy_family
+
+__getattr__, __dir__ = lazy_family(__name__)
