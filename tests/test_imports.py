@@ -114,7 +114,7 @@ def test_the_graph_sees_function_level_and_relative_imports():
     assert "keras_cnns.heads" in graph["keras_cnns.training.run"]
     assert "keras_cnns.blocks.rows" in graph["keras_cnns.models.googlenet.spec"]
     assert "keras_cnns.metadata" in graph["keras_cnns.registry"]
-    assert any(t.startswith("keras_cnns.") for t in graph["tuning.search"])
+    assert any(t.startswith("keras_cnns.") for t in graph["tuning.searcher"])
 
 
 def test_no_import_cycles():
@@ -162,3 +162,20 @@ def test_layers_register_when_keras_is_imported_after_the_package(tmp_path):
         result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                 env=env, timeout=180)
         assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_no_lazy_export_is_shadowed_by_a_submodule():
+    """A public name that is a function must not also be a submodule's name: importing
+    the submodule (``from tuning.search import ...``) would replace the function on the
+    package (``tuning.search`` became a module, ``keras_cnns.profile`` once too)."""
+    import importlib.util
+
+    import keras_cnns
+    import tuning
+
+    for package in (keras_cnns, tuning):
+        for name, target in package._EXPORTS.items():
+            if target.endswith(":"):  # the export is the submodule itself
+                continue
+            assert importlib.util.find_spec(f"{package.__name__}.{name}") is None, \
+                f"{package.__name__}.{name} is both a lazy export and a submodule"

@@ -10,7 +10,7 @@ package runs keras-tuner over them. Its names load on first use, so ``python -m 
 from keras_cnns._lazy import lazy_exports
 
 _EXPORTS = {"spaces": "tuning.spaces:", "HyperCNN": "tuning.hypermodel",
-            **{n: "tuning.search" for n in ("search", "load_results", "ResultsTable", "TUNERS",
+            **{n: "tuning.searcher" for n in ("search", "load_results", "ResultsTable", "TUNERS",
                                             "DISTRIBUTED_ENV", "distributed_role")}}
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

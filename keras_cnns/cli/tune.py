@@ -76,7 +76,7 @@ def run(args):
 
     import keras_cnns
     from keras_cnns.validation import check_positive_int
-    from tuning.search import TUNERS, distributed_role, search
+    from tuning.searcher import TUNERS, distributed_role, search
 
     # Bad arguments first, before data or TensorFlow work.
     role = distributed_role()
