@@ -44,16 +44,35 @@ def _free_models_between_modules():
     gc.collect()
 
 
+# Groups start longest first, so that the two workers end together instead of one
+# finishing a long test alone: a test module's own xdist_group marks name the longest
+# tests (the GoogLeNet learning checks), then groups weigh by their slow tests.
+SLOW_WEIGHT = 20
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Groups for pytest-xdist's ``--dist loadgroup`` (the README's test command runs
     two workers): a test module runs on one worker, so its module-scoped fixtures (a
     trained run, built models) are made once; the registry matrix is split by entry
-    instead, so its 40-odd networks share both workers."""
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        group = item.module.__name__
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        if group.endswith("test_matrix") and "name" in params:
-            group = f"{group}[{params['name']}]"
-        item.add_marker(pytest.mark.xdist_group(group))
+    instead, so its 40-odd networks share both workers. Groups with slow tests come
+    first."""
+    groups, weight, first, named = [], {}, {}, set()
+    for i, item in enumerate(items):
+        mark = item.get_closest_marker("xdist_group")
+        if mark is None:
+            group = item.module.__name__
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            if group.endswith("test_matrix") and "name" in params:
+                group = f"{group}[{params['name']}]"
+            item.add_marker(pytest.mark.xdist_group(group))
+        else:
+            group = mark.args[0] if mark.args else mark.kwargs.get("name", "default")
+            named.add(group)
+        groups.append(group)
+        first.setdefault(group, i)
+        weight[group] = weight.get(group, 0) + (SLOW_WEIGHT if item.get_closest_marker("slow")
+                                                else 1)
+    order = sorted(range(len(items)), key=lambda i: (groups[i] not in named, -weight[groups[i]],
+                                                    first[groups[i]], i))
+    items[:] = [items[i] for i in order]

@@ -1,10 +1,13 @@
 """GoogLeNet learns real handwritten digits, with its aux heads on (the issue's only slow tests).
 
-Recipe, fixed for both variants: 96x96 digits (scikit-learn's 1,437 / 360 split, RGB),
+Recipe, fixed for both variants: 80x80 digits (scikit-learn's 1,437 / 360 split, RGB;
+80 is just above the 79 px the aux heads need, and costs 0.69x the former 96 px),
 each variant's own normalisation, batch 64, Adam(learning_rate=3e-4), aux loss weights
 0.3 / 0.3, each variant's default initialiser (paper: Caffe xavier = LeCun uniform with
-biases 0.2; bn: LeCun uniform), seed 0. Epochs: bn 4, paper 12. The paper variant
+biases 0.2; bn: LeCun uniform), seed 0. Epochs: bn 4, paper 10. The paper variant
 (LRN, no BN) is slow to start; SGD(0.01, momentum 0.9) sat near chance here for 8 epochs.
+Measured at 80 px on 2 cores: bn 99.4 % after 4 epochs; paper 98.9 % after 8 and 99.7 %
+after 12 (so 10 keeps a margin over the 90 % bar).
 """
 
 import keras
@@ -16,7 +19,7 @@ import keras_cnns
 from keras_cnns.data import digits_arrays
 from keras_cnns.data.augment import normalize
 
-SIZE, BATCH, LR = 96, 64, 3e-4
+SIZE, BATCH, LR = 80, 64, 3e-4
 
 
 def train_and_score(variant, epochs):
@@ -39,11 +42,14 @@ def train_and_score(variant, epochs):
     return float(np.mean(np.argmax(probs, axis=1) == y_te))
 
 
+# Each its own xdist group: the two longest tests of the suite run on different workers.
 @pytest.mark.slow
+@pytest.mark.xdist_group("googlenet_learning_bn")
 def test_bn_variant_reaches_90_percent():
     assert train_and_score("bn", epochs=4) >= 0.90
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("googlenet_learning_paper")
 def test_paper_variant_reaches_90_percent():
-    assert train_and_score("paper", epochs=12) >= 0.90
+    assert train_and_score("paper", epochs=10) >= 0.90
