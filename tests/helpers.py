@@ -3,6 +3,8 @@ scikit-learn's bundled digits and sample photos."""
 
 import importlib.util
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -71,3 +73,73 @@ def assert_minimum_input_is_tight(name, expected, monkeypatch, channels=3, run=F
                         lambda s, t, d, m, **kw: real(s, t, d, 1, **kw))
     with pytest.raises(Exception):  # noqa: B017 (whatever Keras raises on an empty map)
         keras_cnns.build(name, input_shape=(mn - 1, mn - 1, channels), **build_kwargs)
+
+
+# --------------------------------------------------------------------------- the CLI, in a subprocess
+
+def cli_env(**extra):
+    """The environment of a CLI subprocess: quiet TensorFlow, unbuffered, CPU only, no
+    TF_CONFIG inherited."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1",
+               CUDA_VISIBLE_DEVICES="")
+    env.pop("TF_CONFIG", None)
+    env.update(extra)
+    return env
+
+
+def cli_cmd(*args):
+    return [sys.executable, "-m", "keras_cnns.cli", *map(str, args)]
+
+
+def run_cli(*args, timeout=240, cwd=None, env=None):
+    """Run ``keras-cnns ARGS`` in a subprocess, bounded by ``timeout`` seconds."""
+    return subprocess.run(cli_cmd(*args), capture_output=True, text=True, timeout=timeout,
+                          cwd=cwd, env=env or cli_env())
+
+
+def one_line_error(proc):
+    """The stderr lines that are not TensorFlow / absl log noise."""
+    noise = ("WARNING: All log", "I0000", "W0000", "E0000")
+    return [line for line in proc.stderr.splitlines()
+            if line.strip() and not line.startswith(noise) and "oneDNN" not in line
+            and "cpu_feature_guard" not in line and "rebuild TensorFlow" not in line
+            and "AVX" not in line]
+
+
+# --------------------------------------------------------------------------- keras.applications
+
+def randomise(model, seed=0):
+    """Random weights everywhere, BN moving statistics included (so a swapped mean /
+    variance or a missing epsilon shows)."""
+    rng = np.random.default_rng(seed)
+    values = []
+    for w in model.weights:
+        shape, path = tuple(w.shape), w.path
+        if "moving_variance" in path:
+            a = rng.uniform(0.5, 2.0, shape)
+        elif "moving_mean" in path:
+            a = rng.normal(0.0, 0.5, shape)
+        elif "gamma" in path:
+            a = rng.uniform(0.5, 1.5, shape)
+        elif "beta" in path or "bias" in path:
+            a = rng.normal(0.0, 0.1, shape)
+        else:  # kernels: He-scaled normal keeps activations finite through 150 layers
+            fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+            a = rng.normal(0.0, np.sqrt(1.0 / fan_in), shape)
+        values.append(a.astype("float32"))
+    model.set_weights(values)
+
+
+def assert_same_as_keras(ours, theirs, x, rtol=1e-4):
+    """Our model against keras.applications' after copying randomised weights: same
+    weight names and shapes in the same order; logits agree on ``x``."""
+    assert [w.path for w in ours.weights] == [w.path for w in theirs.weights]
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    randomise(theirs)
+    ours.set_weights(theirs.get_weights())
+    a = np.asarray(ours(x, training=False))
+    b = np.asarray(theirs(x, training=False))
+    assert np.all(np.isfinite(b)) and np.abs(b).max() > 1e-3
+    rel = np.abs(a - b).max() / np.abs(b).max()
+    assert rel < rtol, rel
+    return rel

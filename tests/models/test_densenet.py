@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import keras_cnns
-from tests.models.kapps_compat import assert_same_as_keras
+from tests.helpers import assert_same_as_keras
 from tests.helpers import assert_training_loss_halves, digit_images
 
 # keras.applications count_params; torchvision num_params (= our trainable count);

@@ -9,7 +9,7 @@ import tensorflow as tf
 import keras_cnns
 from keras_cnns.models import inception
 from tests.helpers import small_photos
-from tests.models.kapps_compat import randomise
+from tests.helpers import randomise
 
 # ------------------------------------------------------------------ reference data
 # "Rethinking", Table 1 as TF-Slim / keras.applications build it, at 299.

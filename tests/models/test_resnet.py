@@ -9,7 +9,7 @@ import pytest
 
 import keras_cnns
 from keras_cnns.models import resnet
-from tests.models.kapps_compat import assert_same_as_keras
+from tests.helpers import assert_same_as_keras
 from tests.helpers import assert_training_loss_halves, digit_images
 
 # Keras totals (count_params, BN moving statistics included).

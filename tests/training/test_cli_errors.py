@@ -6,7 +6,7 @@ import pytest
 
 from keras_cnns.cli import main
 
-from training_helpers import one_line_error, run_cli
+from tests.helpers import one_line_error, run_cli
 
 
 def run(argv, capsys):

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from training_helpers import cli_cmd, cli_env
+from tests.helpers import cli_cmd, cli_env
 
 
 def free_ports(n):

@@ -15,7 +15,7 @@ import pytest
 from keras_cnns import recipes
 from keras_cnns.cli import main
 
-from training_helpers import cli_cmd, cli_env
+from tests.helpers import cli_cmd, cli_env
 
 EPOCHS = recipes.get("fast").epochs  # the fast recipe's, used unchanged below
 
