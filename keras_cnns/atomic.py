@@ -13,7 +13,8 @@ import os
 import shutil
 import tempfile
 
-__all__ = ["atomic_path", "atomic_dir", "atomic_write", "atomic_save_model"]
+__all__ = ["atomic_path", "atomic_dir", "atomic_write", "atomic_save_model", "directory_lock",
+           "DirectoryBusy"]
 
 
 def _umask():
@@ -81,3 +82,56 @@ def atomic_save_model(model, path):
     with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
     return path
+
+
+class DirectoryBusy(ValueError):
+    """Another live process holds the folder's lock (a second run into one --output)."""
+
+
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def directory_lock(directory, what="--output"):
+    """Hold ``directory``'s lock (an exclusive ``flock`` on ``directory/.lock``) for the
+    block: a second process asking for it gets :class:`DirectoryBusy` at once, naming
+    the holder's pid. The operating system drops the lock when its holder dies (a killed
+    run leaves no stale lock); the file is removed on the way out, and the folder too if
+    the block created it and left it empty."""
+    import fcntl
+
+    directory = os.fspath(directory)
+    created = not os.path.isdir(directory)
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, LOCK_FILE)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise DirectoryBusy(f"{what} {directory!r} is in use by another run (pid "
+                                f"{holder}); wait for it to finish, or choose another "
+                                f"{what}") from None
+        # The holder before us may have removed the file between our open and our lock:
+        # then we hold a lock on a name nobody sees; take the current file instead.
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield path
+    finally:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+        if created and not os.listdir(directory):
+            os.rmdir(directory)  # a run refused before writing leaves no empty folder

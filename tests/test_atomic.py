@@ -60,3 +60,48 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_directory_lock_refuses_a_second_holder_and_leaves_nothing(tmp_path):
+    from keras_cnns.atomic import DirectoryBusy, directory_lock
+
+    out = tmp_path / "run"
+    with directory_lock(out) as path:
+        assert open(path).read().strip() == str(os.getpid())
+        with pytest.raises(DirectoryBusy, match=rf"--output .* in use by another run \(pid {os.getpid()}\)"):
+            with directory_lock(out):
+                pass
+        (out / "history.csv").write_text("epoch\n")
+    assert os.listdir(out) == ["history.csv"]  # the lock file is gone, the run's file kept
+    with directory_lock(tmp_path / "refused"):
+        pass
+    assert not (tmp_path / "refused").exists()  # created, left empty: removed
+
+
+def test_directory_lock_dies_with_its_holder(tmp_path):
+    """A SIGKILLed holder leaves no stale lock: the OS drops flock locks of dead processes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from keras_cnns.atomic import directory_lock
+
+    out = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from keras_cnns.atomic import directory_lock\n"
+        f"with directory_lock({str(out)!r}):\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ValueError, match="in use"):
+            with directory_lock(out):
+                pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    t0 = time.time()
+    with directory_lock(out):
+        assert time.time() - t0 < 5

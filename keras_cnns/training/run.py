@@ -9,6 +9,7 @@ and more), ``run.json`` (what the directory holds, checked on reuse) and ``backu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -17,6 +18,7 @@ import time
 
 import numpy as np
 
+from keras_cnns.atomic import directory_lock
 from keras_cnns.validation import check_positive_int
 
 __all__ = ["train", "TrainingDiverged", "resolve_dataset", "held_out_metrics", "RUN_FILE"]
@@ -203,128 +205,131 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
     meta = {"model": model_name, "dataset": dataset, "image_size": size, "aux": aux,
             "classes": classes, "recipe": rec.name}
     output = os.path.abspath(output)
-    if chief:
-        _check_output(output, meta, resume, overwrite)
-    n_train = _count(train_src)
-    steps = n_train // batch_size
-    if steps < 1:
-        raise ValueError(f"--batch-size {batch_size} is larger than the {n_train} training images")
+    # One run at a time per --output (the chief's lock; dropped by the OS if it dies).
+    with contextlib.ExitStack() as lock:
+        if chief:
+            lock.enter_context(directory_lock(output, "--output"))
+            _check_output(output, meta, resume, overwrite)
+        n_train = _count(train_src)
+        steps = n_train // batch_size
+        if steps < 1:
+            raise ValueError(f"--batch-size {batch_size} is larger than the {n_train} training images")
 
-    # ---- model, optimiser, metrics inside the strategy's scope
-    from keras_cnns.data import eval_pipeline, train_pipeline
+        # ---- model, optimiser, metrics inside the strategy's scope
+        from keras_cnns.data import eval_pipeline, train_pipeline
 
-    keras.utils.set_random_seed(seed)
-    channels = info.default_input_shape[-1]
-    kwargs = dict(classes=classes, input_shape=(size, size, channels))
-    if info.has_aux:
-        kwargs["aux"] = aux
-    kwargs.update(rec.build_kwargs(model_name))
-    with strat.scope():
-        try:
-            model = registry.build(model_name, **kwargs)
-        except ValueError as err:
-            raise ValueError(f"MODEL {model_name} at --image-size {size}"
-                             f"{' with --aux' if aux else ''}: {err}") from None
-        rec.compile(model, steps_per_epoch=steps)
-    if chief:
-        if overwrite:
-            _clear_run(output)
-        os.makedirs(output, exist_ok=True)
-        cb.atomic_write_text(os.path.join(output, RUN_FILE), json.dumps(meta, indent=1) + "\n")
-    train_ds = train_pipeline(train_src, model, batch_size, augment=rec.augment, seed=seed,
-                              repeat=True)
-    eval_ds = eval_pipeline(test_src, model, batch_size)
-    if verbose:
-        print(f"train {model_name} ({model.count_params():,} parameters, input {size}x{size}x"
-              f"{channels}, {classes} classes{', aux heads' if aux else ''}) on {data_desc}",
-              flush=True)
-        print(rec.describe(), flush=True)
-        print(f"strategy {strat_desc}; global batch {batch_size} "
-              f"({batch_size // replicas} per replica), {steps} steps per epoch, {epochs} "
-              f"epochs -> {output}", flush=True)
+        keras.utils.set_random_seed(seed)
+        channels = info.default_input_shape[-1]
+        kwargs = dict(classes=classes, input_shape=(size, size, channels))
+        if info.has_aux:
+            kwargs["aux"] = aux
+        kwargs.update(rec.build_kwargs(model_name))
+        with strat.scope():
+            try:
+                model = registry.build(model_name, **kwargs)
+            except ValueError as err:
+                raise ValueError(f"MODEL {model_name} at --image-size {size}"
+                                 f"{' with --aux' if aux else ''}: {err}") from None
+            rec.compile(model, steps_per_epoch=steps)
+        if chief:
+            if overwrite:
+                _clear_run(output)
+            os.makedirs(output, exist_ok=True)
+            cb.atomic_write_text(os.path.join(output, RUN_FILE), json.dumps(meta, indent=1) + "\n")
+        train_ds = train_pipeline(train_src, model, batch_size, augment=rec.augment, seed=seed,
+                                  repeat=True)
+        eval_ds = eval_pipeline(test_src, model, batch_size)
+        if verbose:
+            print(f"train {model_name} ({model.count_params():,} parameters, input {size}x{size}x"
+                  f"{channels}, {classes} classes{', aux heads' if aux else ''}) on {data_desc}",
+                  flush=True)
+            print(rec.describe(), flush=True)
+            print(f"strategy {strat_desc}; global batch {batch_size} "
+                  f"({batch_size // replicas} per replica), {steps} steps per epoch, {epochs} "
+                  f"epochs -> {output}", flush=True)
 
-    # ---- callbacks: artefacts of an epoch are written before the backup commits it
-    monitor = "val_main_accuracy" if aux else "val_accuracy"
-    guard = cb.NaNGuard()
-    workdir = output if chief else None
-    backup = cb.AtomicBackupAndRestore(os.path.join(output, "backup"), guard=guard)
-    initial = backup.restored_epoch() if (resume and os.path.isdir(backup.backup_dir)) else 0
-    if not resume and os.path.isdir(backup.backup_dir) and chief:
-        import shutil
+        # ---- callbacks: artefacts of an epoch are written before the backup commits it
+        monitor = "val_main_accuracy" if aux else "val_accuracy"
+        guard = cb.NaNGuard()
+        workdir = output if chief else None
+        backup = cb.AtomicBackupAndRestore(os.path.join(output, "backup"), guard=guard)
+        initial = backup.restored_epoch() if (resume and os.path.isdir(backup.backup_dir)) else 0
+        if not resume and os.path.isdir(backup.backup_dir) and chief:
+            import shutil
 
-        shutil.rmtree(backup.backup_dir)
-    if resume and verbose:
-        if not initial:
-            print(f"--resume: no backup in {output}, starting at epoch 1", flush=True)
-        elif initial >= epochs:
-            print(f"resuming: {initial} finished epoch(s) in {backup.backup_dir}; the run is "
-                  f"complete (--epochs {epochs}), evaluating only", flush=True)
-        else:
-            print(f"resuming: {initial} finished epoch(s) in {backup.backup_dir}; continuing at "
-                  f"epoch {initial + 1}", flush=True)
-    best = None
-    if initial and os.path.exists(os.path.join(output, "best.json")):
-        with open(os.path.join(output, "best.json")) as f:
-            best = json.load(f).get(monitor)
-    callbacks = [guard]
-    if workdir:
-        callbacks += [cb.AtomicCheckpoint(output, monitor=monitor, mode="max", guard=guard,
-                                          best=best),
-                      cb.HistoryCSV(os.path.join(output, "history.csv"), initial, guard=guard)]
-    callbacks += rec.callbacks(monitor="val_main_loss" if aux else "val_loss", verbose=verbose)
-
-    if strategy == "multi-worker":
+            shutil.rmtree(backup.backup_dir)
+        if resume and verbose:
+            if not initial:
+                print(f"--resume: no backup in {output}, starting at epoch 1", flush=True)
+            elif initial >= epochs:
+                print(f"resuming: {initial} finished epoch(s) in {backup.backup_dir}; the run is "
+                      f"complete (--epochs {epochs}), evaluating only", flush=True)
+            else:
+                print(f"resuming: {initial} finished epoch(s) in {backup.backup_dir}; continuing at "
+                      f"epoch {initial + 1}", flush=True)
+        best = None
+        if initial and os.path.exists(os.path.join(output, "best.json")):
+            with open(os.path.join(output, "best.json")) as f:
+                best = json.load(f).get(monitor)
+        callbacks = [guard]
         if workdir:
-            callbacks.append(backup)  # on_train_begin restores, on_epoch_end commits
-        elif initial:
-            # Other workers restore from the chief's backup (shared --output).
-            backup.set_model(model)
-            backup._load_model()
-        distributed.fit_multi_worker(model, strat, rec, train_ds, eval_ds, epochs, steps,
-                                     batch_size, callbacks=callbacks, initial_epoch=initial,
-                                     verbose=verbose if chief else 0)
-    else:
-        callbacks.append(keras.callbacks.TensorBoard(os.path.join(output, "logs")))
-        callbacks.append(backup)  # last: commits the epoch
-        model.fit(train_ds, epochs=epochs, steps_per_epoch=steps, validation_data=eval_ds,
-                  callbacks=callbacks, verbose=verbose, shuffle=False)
-    if guard.diverged is not None:
-        d = guard.diverged
-        kept = os.path.join(output, "last.keras")
-        kept = (f"last good checkpoint kept: {kept}" if os.path.exists(kept)
-                else "no epoch finished, so no checkpoint was written")
-        raise TrainingDiverged(f"training diverged: the loss became {d['loss']} at epoch "
-                               f"{d['epoch'] + 1}, batch {d['batch'] + 1}; stopped. {kept} "
-                               "(lower the learning rate, or check the data)")
-    finished = max(initial, epochs)
-    if rec.averaging is not None and chief:
-        cb.atomic_save_model(model, os.path.join(output, "last.keras"))  # averaged weights
-    metrics = held_out_metrics(model, eval_ds)
-    fingerprint = distributed.weights_fingerprint(model)
-    task = distributed.task_id() if strategy == "multi-worker" else ("worker", 0)
-    if strategy == "multi-worker":
-        # One parseable line per worker: the weights must agree after synchronous training.
-        print("worker-summary " + json.dumps({"task": f"{task[0]}:{task[1]}", "chief": chief,
-                                              "top1": metrics["top1"],
-                                              "weights_abs_sum": fingerprint[0],
-                                              "weights_sha256": fingerprint[1]}), flush=True)
-    results = {
-        "model": model_name, "dataset": dataset, "epochs": finished,
-        "top1": metrics["top1"], "top5": metrics["top5"],
-        "command": command or " ".join(shlex.quote(a) for a in sys.argv),
-        "held_out_images": metrics["images"], "recipe": rec.name, "image_size": size,
-        "aux": aux, "batch_size": batch_size, "replicas": replicas, "strategy": strategy,
-        "seed": seed, "classes": class_names, "seconds": round(time.time() - t_start, 1),
-    }
-    if not chief:
+            callbacks += [cb.AtomicCheckpoint(output, monitor=monitor, mode="max", guard=guard,
+                                              best=best),
+                          cb.HistoryCSV(os.path.join(output, "history.csv"), initial, guard=guard)]
+        callbacks += rec.callbacks(monitor="val_main_loss" if aux else "val_loss", verbose=verbose)
+
+        if strategy == "multi-worker":
+            if workdir:
+                callbacks.append(backup)  # on_train_begin restores, on_epoch_end commits
+            elif initial:
+                # Other workers restore from the chief's backup (shared --output).
+                backup.set_model(model)
+                backup._load_model()
+            distributed.fit_multi_worker(model, strat, rec, train_ds, eval_ds, epochs, steps,
+                                         batch_size, callbacks=callbacks, initial_epoch=initial,
+                                         verbose=verbose if chief else 0)
+        else:
+            callbacks.append(keras.callbacks.TensorBoard(os.path.join(output, "logs")))
+            callbacks.append(backup)  # last: commits the epoch
+            model.fit(train_ds, epochs=epochs, steps_per_epoch=steps, validation_data=eval_ds,
+                      callbacks=callbacks, verbose=verbose, shuffle=False)
+        if guard.diverged is not None:
+            d = guard.diverged
+            kept = os.path.join(output, "last.keras")
+            kept = (f"last good checkpoint kept: {kept}" if os.path.exists(kept)
+                    else "no epoch finished, so no checkpoint was written")
+            raise TrainingDiverged(f"training diverged: the loss became {d['loss']} at epoch "
+                                   f"{d['epoch'] + 1}, batch {d['batch'] + 1}; stopped. {kept} "
+                                   "(lower the learning rate, or check the data)")
+        finished = max(initial, epochs)
+        if rec.averaging is not None and chief:
+            cb.atomic_save_model(model, os.path.join(output, "last.keras"))  # averaged weights
+        metrics = held_out_metrics(model, eval_ds)
+        fingerprint = distributed.weights_fingerprint(model)
+        task = distributed.task_id() if strategy == "multi-worker" else ("worker", 0)
+        if strategy == "multi-worker":
+            # One parseable line per worker: the weights must agree after synchronous training.
+            print("worker-summary " + json.dumps({"task": f"{task[0]}:{task[1]}", "chief": chief,
+                                                  "top1": metrics["top1"],
+                                                  "weights_abs_sum": fingerprint[0],
+                                                  "weights_sha256": fingerprint[1]}), flush=True)
+        results = {
+            "model": model_name, "dataset": dataset, "epochs": finished,
+            "top1": metrics["top1"], "top5": metrics["top5"],
+            "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+            "held_out_images": metrics["images"], "recipe": rec.name, "image_size": size,
+            "aux": aux, "batch_size": batch_size, "replicas": replicas, "strategy": strategy,
+            "seed": seed, "classes": class_names, "seconds": round(time.time() - t_start, 1),
+        }
+        if not chief:
+            return results
+        rows = cb.read_history(os.path.join(output, "history.csv"))
+        if rows:
+            plot_history(rows, os.path.join(output, "curves.png"),
+                         title=f"{model_name} on {dataset} ({rec.name} recipe)")
+        cb.atomic_write_text(os.path.join(output, "results.json"), json.dumps(results, indent=1) + "\n")
+        if verbose:
+            print(f"held-out top-1 {metrics['top1']:.4f}, top-5 {metrics['top5']:.4f} on "
+                  f"{metrics['images']} images; wrote {output}/best.keras, last.keras, "
+                  "history.csv, curves.png, results.json", flush=True)
         return results
-    rows = cb.read_history(os.path.join(output, "history.csv"))
-    if rows:
-        plot_history(rows, os.path.join(output, "curves.png"),
-                     title=f"{model_name} on {dataset} ({rec.name} recipe)")
-    cb.atomic_write_text(os.path.join(output, "results.json"), json.dumps(results, indent=1) + "\n")
-    if verbose:
-        print(f"held-out top-1 {metrics['top1']:.4f}, top-5 {metrics['top5']:.4f} on "
-              f"{metrics['images']} images; wrote {output}/best.keras, last.keras, "
-              "history.csv, curves.png, results.json", flush=True)
-    return results

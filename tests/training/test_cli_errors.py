@@ -81,3 +81,39 @@ def test_batch_not_divisible_by_replicas_in_a_fresh_process(tmp_path):
     lines = one_line_error(proc)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert len(lines) == 1 and "--batch-size" in lines[0] and "2 replicas" in lines[0], lines
+
+
+def test_a_second_run_into_a_busy_output_is_refused(tmp_path):
+    """Two ``train --resume`` into one --output: the second exits 2 at once, naming the
+    first's pid, and writes nothing; once the first dies (SIGKILL) the folder is free."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.helpers import cli_cmd, cli_env
+
+    out = tmp_path / "run"
+    first = subprocess.Popen(cli_cmd("train", "lenet5", "--dataset", "digits", "--recipe",
+                                     "fast", "--epochs", "30", "--verbose", "0", "--output", out),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cli_env())
+    try:
+        deadline = time.time() + 120
+        while not (out / "run.json").exists():  # written under the lock
+            assert first.poll() is None and time.time() < deadline, "first run did not start"
+            time.sleep(0.2)
+        before = sorted(os.listdir(out))
+        second = run_cli("train", "lenet5", "--dataset", "digits", "--recipe", "fast",
+                         "--resume", "--output", out, timeout=180)
+        lines = one_line_error(second)
+        assert second.returncode == 2, second.stderr[-2000:]
+        assert len(lines) == 1 and "in use by another run" in lines[0], lines
+        assert f"pid {first.pid}" in lines[0]
+        assert first.poll() is None  # the first run goes on
+        assert set(before) <= set(os.listdir(out))
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    from keras_cnns.atomic import directory_lock
+
+    with directory_lock(out):  # a killed holder may leave the file, never the lock
+        pass
