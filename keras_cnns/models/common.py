@@ -172,14 +172,30 @@ def check_fits_in_memory(model, memory=None):
                          "input_shape")
 
 
-def finish(inputs, outputs, name, weights):
+def finish(inputs, outputs, name, weights, imagenet=None, include_top=True):
     """Create the functional model (refusing one that could never run here, see
-    :func:`check_fits_in_memory`) and load ``weights`` (a ``.weights.h5`` path)."""
+    :func:`check_fits_in_memory`) and load ``weights``: a ``.weights.h5`` path, or
+    ``"imagenet"``, keras.applications' published file for the registry entry
+    ``imagenet`` (its declared ``ModelInfo.imagenet_weights``; with or without the top)."""
     model = keras.Model(inputs, outputs, name=name)
     check_fits_in_memory(model)
-    if weights is not None:
+    if weights == "imagenet":
+        # Imported on request only: the weight table is not needed to build.
+        from keras_cnns.weights.imagenet import load_imagenet_weights
+
+        load_imagenet_weights(model, imagenet, include_top)
+    elif weights is not None:
         load_weights_file(model, weights)
     return model
+
+
+def gap_head(x, include_top, pooling, classes, classifier_activation):
+    """keras.applications' head of the ResNets and DenseNets: global average pool and
+    the classifier, or (headless) the feature map, pooled as ``pooling`` says."""
+    if not include_top:
+        return pool_features(x, pooling)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    return classifier(x, classes, classifier_activation)
 
 
 def load_weights_file(model, path):

@@ -61,17 +61,8 @@ def DenseNet(include_top=True, weights=None, input_tensor=None, input_shape=None
                                  kernel_initializer=kinit)
     x = layers.BatchNormalization(axis=-1, epsilon=BN_EPSILON, name="bn")(x)
     x = layers.Activation("relu", name="relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = common.classifier(x, classes, classifier_activation)
-    else:
-        x = common.pool_features(x, pooling)
-    model = common.finish(inputs, x, model_name, None if weights == "imagenet" else weights)
-    if weights == "imagenet":
-        # The entry's declared keras.applications files (spec.MODELS), loaded on request.
-        from keras_cnns.weights.imagenet import load_imagenet_weights
-        load_imagenet_weights(model, key, include_top)
-    return model
+    x = common.gap_head(x, include_top, pooling, classes, classifier_activation)
+    return common.finish(inputs, x, model_name, weights, imagenet=key, include_top=include_top)
 
 
 def DenseNet121(*args, **kwargs):

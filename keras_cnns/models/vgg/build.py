@@ -91,13 +91,8 @@ def VGG(include_top=True, weights=None, input_tensor=None, input_shape=None, poo
     else:
         x = common.pool_features(x, pooling)
     default_name = f"vgg{DEPTHS[config]}" + ("_bn" if batch_norm else "")
-    if weights == "imagenet":
-        model = common.finish(inputs, x, name or default_name, None)
-        from keras_cnns.weights.imagenet import load_imagenet_weights
-
-        load_imagenet_weights(model, imagenet_key, include_top)
-        return model
-    return common.finish(inputs, x, name or default_name, weights)
+    return common.finish(inputs, x, name or default_name, weights, imagenet=imagenet_key,
+                         include_top=include_top)
 
 
 def _fixed(config, depth):
