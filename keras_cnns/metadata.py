@@ -363,7 +363,7 @@ def dropout_choice(default, name="dropout", kwarg="dropout", values=DROPOUTS):
 # --------------------------------------------------------------------------- recipes
 
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
-SCHEDULES = ("constant", "step", "plateau")
+SCHEDULES = ("constant", "step", "multistep", "plateau")
 WEIGHT_DECAY_MODES = ("l2", "decoupled")
 AVERAGING = (None, "polyak", "ema")
 
@@ -374,7 +374,9 @@ class RecipeSpec:
     adds the methods that build Keras objects from it).
 
     ``learning_rate`` is the initial rate, ``schedule`` one of ``"constant"``,
-    ``"step"`` (``schedule_args``: ``rate``, ``every_epochs``) or ``"plateau"``
+    ``"step"`` (``schedule_args``: ``rate``, ``every_epochs``), ``"multistep"``
+    (``boundaries``, the epochs at which the rate is multiplied by ``factor``; optional
+    ``warmup_epochs`` at ``warmup_factor`` times the rate first) or ``"plateau"``
     (``factor``, ``patience``, ``max_drops``, ``monitor``). ``weight_decay`` is the
     papers' coefficient: with ``weight_decay_mode="l2"`` (default) the gradient of
     each kernel gains ``weight_decay * W``; ``"decoupled"`` uses Keras' optimiser

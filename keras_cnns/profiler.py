@@ -47,8 +47,18 @@ def _lrn_class():
     return LocalResponseNormalization
 
 
+def _ceil_pool_class():
+    from keras_cnns.layers import CeilModePooling2D
+
+    return CeilModePooling2D
+
+
 _POOLS = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D,
           keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)
+
+
+def _is_pool(layer):
+    return isinstance(layer, _POOLS + (_ceil_pool_class(),))
 
 
 def layer_macs(layer, input_shape, output_shape) -> int:
@@ -72,13 +82,14 @@ def layer_macs(layer, input_shape, output_shape) -> int:
 
 
 def _counts_as_activation(layer):
-    return isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense, _lrn_class()) + _POOLS)
+    return (isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense, _lrn_class()))
+            or _is_pool(layer))
 
 
 def _other_op_kind(layer):
     if isinstance(layer, keras.layers.BatchNormalization):
         return "batch_norm"
-    if isinstance(layer, _POOLS):
+    if _is_pool(layer):
         return "pooling"
     if isinstance(layer, _lrn_class()):
         return "lrn"
@@ -98,6 +109,8 @@ def _other_ops(layer, in_shapes, out_shape) -> int:
     if kind == "pooling":
         if isinstance(layer, (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)):
             return _prod(in_shapes[0][1:])
+        if isinstance(layer, _ceil_pool_class()):  # an int pool_size
+            return layer.pool_size ** 2 * n
         return _prod(layer.pool_size) * n
     if kind == "lrn":
         return (2 * layer.depth_radius + 1) * n

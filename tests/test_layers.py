@@ -1,10 +1,14 @@
 """The registered layers against direct numpy computations."""
 
+import math
+
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from keras_cnns.layers import AdaptiveAveragePooling2D, LocalResponseNormalization, Preprocess
+from keras_cnns.layers import (AdaptiveAveragePooling2D, CeilModePooling2D,
+                               LocalResponseNormalization, Preprocess)
 
 
 def lrn_numpy(a, n, k, alpha, beta, caffe):
@@ -83,6 +87,84 @@ def test_adaptive_pool_matches_torch_bins():
     for i, (r0, r1) in enumerate(bins):
         for j, (c0, c1) in enumerate(bins):
             np.testing.assert_allclose(got[:, i, j], x[:, r0:r1, c0:c1].mean(axis=(1, 2)))
+
+
+def torch_ceil_windows(n, k, s):
+    """torch's pooling with ceil_mode=True and no padding, on one axis of side n: out =
+    ceil((n - k) / s) + 1, minus one if the last window would start past the input;
+    window i covers [i * s, min(i * s + k, n))."""
+    out = math.ceil((n - k) / s) + 1
+    if (out - 1) * s >= n:
+        out -= 1
+    return [(i * s, min(i * s + k, n)) for i in range(out)]
+
+
+def ceil_pool_numpy(x, k, s, kind):
+    reduce = np.max if kind == "max" else np.mean
+    rows, cols = torch_ceil_windows(x.shape[1], k, s), torch_ceil_windows(x.shape[2], k, s)
+    return np.stack([np.stack([reduce(x[:, r0:r1, c0:c1], axis=(1, 2)) for c0, c1 in cols],
+                              axis=1) for r0, r1 in rows], axis=1)
+
+
+def test_torch_ceil_rule_by_hand():
+    # 3x3/2: 250 -> 125 (the last window overhangs by one), 227 -> 113, 231 -> 115 (none).
+    assert [len(torch_ceil_windows(n, 3, 2)) for n in (250, 227, 231, 300)] == [125, 113,
+                                                                               115, 150]
+    # 2x2/3 on 6: ceil(4 / 3) + 1 = 3 windows, but the third would start at 6, past the
+    # input: 2. On 7 the third starts at 6 and covers one cell.
+    assert torch_ceil_windows(6, 2, 3) == [(0, 2), (3, 5)]
+    assert torch_ceil_windows(7, 2, 3) == [(0, 2), (3, 5), (6, 7)]
+
+
+CEIL_CASES = [(3, 2), (2, 2), (2, 3), (5, 3)]
+CEIL_SIDES = [(7, 8), (8, 7), (9, 9), (6, 11), (5, 6)]  # torch needs n >= k
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_ceil_mode_pool_matches_torch_at_every_size(kind):
+    """One model built with an unknown size, run at sides odd and even; negative inputs
+    too, so the max pool's overhang must never win and the average must leave it out."""
+    rng = np.random.default_rng(0)
+    for k, s in CEIL_CASES:
+        inp = keras.Input((None, None, 3))
+        layer = CeilModePooling2D(k, s, kind)
+        model = keras.Model(inp, layer(inp))
+        assert tuple(model.output.shape) == (None, None, None, 3)
+        # Traced once with unknown sides: the padding is computed from the runtime shape.
+        graph = tf.function(model, input_signature=[tf.TensorSpec((None, None, None, 3))])
+        for h, w in CEIL_SIDES:
+            x = rng.normal(size=(2, h, w, 3)).astype("float32")
+            want = ceil_pool_numpy(x, k, s, kind)
+            for got in (model(x), graph(x)):
+                np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6, atol=1e-6,
+                                           err_msg=f"{kind} {k}/{s} at {h}x{w}")
+            static = layer.compute_output_shape((2, h, w, 3))
+            assert static == want.shape, (k, s, h, w)
+
+
+def test_ceil_mode_pool_config_safe_mode_and_float16(tmp_path):
+    inp = keras.Input((None, None, 2))
+    x = CeilModePooling2D(3, 2, "avg", name="pool_a")(inp)
+    model = keras.Model(inp, CeilModePooling2D(3, 2, name="pool_m")(x))
+    assert model.get_layer("pool_a").get_config()["kind"] == "avg"
+    model.save(tmp_path / "ceil.keras")
+    again = keras.saving.load_model(tmp_path / "ceil.keras", safe_mode=True)
+    assert type(again.get_layer("pool_m")) is CeilModePooling2D
+    x = np.random.default_rng(1).normal(size=(1, 13, 10, 2)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(again(x)), np.asarray(model(x)))
+    assert again(x).shape == (1, 3, 2, 2)  # 13 -> 6 -> 3, 10 -> 5 -> 2
+    half = CeilModePooling2D(3, 2, "max", dtype="mixed_float16")
+    y = np.asarray(half(x))
+    assert y.dtype == np.float16 and np.all(np.isfinite(y))
+    np.testing.assert_allclose(y, ceil_pool_numpy(x, 3, 2, "max"), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(pool_size=0), ValueError), (dict(strides=1.5), TypeError),
+    (dict(kind="min"), ValueError)])
+def test_ceil_mode_pool_rejects_bad_arguments(kwargs, error):
+    with pytest.raises(error, match=next(iter(kwargs))):
+        CeilModePooling2D(**kwargs)
 
 
 def test_preprocess_resizes_shorter_side_crops_and_normalises(photo_batch):

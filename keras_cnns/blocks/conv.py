@@ -4,6 +4,7 @@ from keras import layers
 
 from keras_cnns.blocks.rows import (ceil_padding, conv_output_size, pool_output_size,  # noqa: F401
                                     same_or_ceil_padding)
+from keras_cnns.layers import CeilModePooling2D
 
 
 def conv_bn_act(x, filters, kernel_size, strides=1, padding="same", *, name,
@@ -41,8 +42,13 @@ def conv_bn_act(x, filters, kernel_size, strides=1, padding="same", *, name,
 def max_pool(x, pool_size=3, strides=2, *, name, ceil_mode=True):
     """Max pooling; ``ceil_mode`` reproduces Caffe / torch rounding at every input size.
 
-    The extra row and column are zeros, which cannot change a max over non-negative
-    inputs (every use here follows a ReLU). At 224 it gives what TF's "same" gives.
+    With a known input size, the extra rows and columns are an explicit ``{name}_pad``
+    (zeros, which cannot change a max over non-negative inputs: every use here follows
+    a ReLU) before a valid pool; at 224 that gives what TF's "same" gives. With an
+    unknown size (``input_shape=(None, None, 3)``), one
+    :class:`~keras_cnns.layers.CeilModePooling2D` named ``name`` works the padding out
+    from the runtime shape: the same grid, never TF's "same" one (which differs at odd
+    sides: 250x300 gives torchvision GoogLeNet an 8x9 last grid, "same" 8x10).
     """
     if not ceil_mode:
         return layers.MaxPooling2D(pool_size, strides, padding="valid", name=name)(x)
@@ -50,19 +56,29 @@ def max_pool(x, pool_size=3, strides=2, *, name, ceil_mode=True):
     pad_h = same_or_ceil_padding(h, pool_size, strides)
     pad_w = same_or_ceil_padding(w, pool_size, strides)
     if pad_h is None or pad_w is None:
-        return layers.MaxPooling2D(pool_size, strides, padding="same", name=name)(x)
+        return CeilModePooling2D(pool_size, strides, "max", name=name)(x)
     if pad_h or pad_w:
         x = layers.ZeroPadding2D(((0, pad_h), (0, pad_w)), name=f"{name}_pad")(x)
     return layers.MaxPooling2D(pool_size, strides, padding="valid", name=name)(x)
+
+
+def _same_is_ceil(size, pool_size, strides):
+    """Whether TF's "same" padding gives the ceil-mode windows on an axis of ``size``:
+    the same count, and at most one padded cell, after the input (TF puts the odd one
+    there), which an average pool leaves out of the mean as Caffe does."""
+    out = -(-size // strides)
+    total = max((out - 1) * strides + pool_size - size, 0)
+    return out == pool_output_size(size, pool_size, strides, padding="ceil") and total <= 1
 
 
 def pool(x, row):
     """A :class:`~keras_cnns.blocks.rows.Pool` row as layers (its name is the end point).
 
     Ceil-mode max pools go through :func:`max_pool`. A ceil-mode average pool clips its
-    windows to the input and averages what they cover (Caffe): for the 3x3/2 windows the
-    papers use that is TF's "same" whenever a pad is needed (one column after, excluded
-    from the mean), and "valid" where no window overhangs.
+    windows to the input and averages what they cover (Caffe). With a known size that
+    is a Keras pool: "valid" where no window overhangs, TF's "same" where it gives the
+    same windows on both axes (the 3x3/2 pools the papers use, at even sides); otherwise,
+    and whenever the size is unknown, a :class:`~keras_cnns.layers.CeilModePooling2D`.
     """
     if row.kind == "max" and row.padding == "ceil":
         return max_pool(x, row.size, row.stride, name=row.name, ceil_mode=True)
@@ -72,7 +88,13 @@ def pool(x, row):
         x = layers.ZeroPadding2D(padding, name=f"{row.name}_pad")(x)
         padding = "valid"
     if padding == "ceil":
-        overhang = any(n is None or ceil_padding(n, row.size, row.stride)
-                       for n in (x.shape[1], x.shape[2]))
-        padding = "same" if overhang else "valid"
+        sides = (x.shape[1], x.shape[2])
+        if any(n is None for n in sides):
+            return CeilModePooling2D(row.size, row.stride, row.kind, name=row.name)(x)
+        if not any(ceil_padding(n, row.size, row.stride) for n in sides):
+            padding = "valid"
+        elif all(_same_is_ceil(n, row.size, row.stride) for n in sides):
+            padding = "same"
+        else:
+            return CeilModePooling2D(row.size, row.stride, row.kind, name=row.name)(x)
     return cls(row.size, row.stride, padding=padding, name=row.name)(x)

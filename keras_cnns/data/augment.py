@@ -23,6 +23,12 @@ below is for ``s = 224`` and grows by ``s / 224``):
   shorter side, then a random box of 88-112 % of the original side per axis (scaling
   and squeezing) at a random position (translation), resized to ``s``. No flip: digits
   and characters are not mirror-symmetric.
+- ``"cifar"`` (the standard CIFAR augmentation: He et al. 2015, section 4.2, after Lee
+  et al. 2015; Huang et al. 2016; Zagoruyko & Komodakis 2016): 4 pixels of zeros padded
+  on each side of a 32x32 image, a random 32x32 crop of the padded image (a translation
+  by -4..4 pixels on each axis), horizontal flip. No colour change, no scaling. On other
+  sizes the pad is 1/8 of the shorter side and the crop that side's centred square,
+  shifted, resized to ``s``.
 - ``"none"``: the evaluation geometry (shorter side ``s / crop_fraction``, centre crop).
 
 The crop box is chosen in the original image's pixels and only that region is
@@ -47,7 +53,7 @@ from keras_cnns.data.crops import check_crop_size, scale_size
 __all__ = ["PRESETS", "augment_image", "train_pipeline", "eval_pipeline", "normalize",
            "resolve_model", "PCA_EIGVAL", "PCA_EIGVEC", "default_preset"]
 
-PRESETS = ("alexnet", "vgg", "inception", "resnet", "lenet", "none")
+PRESETS = ("alexnet", "vgg", "inception", "resnet", "lenet", "cifar", "none")
 
 
 def default_preset(info):
@@ -118,6 +124,21 @@ def _lenet_box(shape, seed):
     y0 = _uniform_int(s2, 0, shape[0] + 2 * pad - size[0])
     x0 = _uniform_int(s3, 0, shape[1] + 2 * pad - size[1])
     return pad, y0, x0, size[0], size[1]
+
+
+CIFAR_PAD = 4 / 32  # 4 pixels on a 32x32 image
+
+
+def _cifar_box(shape, seed):
+    """``(pad, y0, x0, side, side)``: the image's centred square of the shorter side,
+    shifted by -pad..pad pixels on each axis (uniform, independent), in the image padded
+    by ``pad`` = 1/8 of the shorter side (4 at 32)."""
+    side = tf.minimum(shape[0], shape[1])
+    pad = tf.cast(tf.round(CIFAR_PAD * tf.cast(side, tf.float32)), tf.int32)
+    s1, s2 = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    y0 = (shape[0] - side) // 2 + pad + _uniform_int(s1, -pad, pad)
+    x0 = (shape[1] - side) // 2 + pad + _uniform_int(s2, -pad, pad)
+    return pad, y0, x0, side, side
 
 
 def _center_box(shape, c, crop_fraction):
@@ -200,8 +221,9 @@ def augment_image(image, preset, seed, crop_size=224, crop_fraction=0.875):
     shape = tf.shape(image)
     if preset == "none":
         y0, x0, bh, bw = _center_box(shape, c, crop_fraction)
-    elif preset == "lenet":
-        pad, y0, x0, bh, bw = _lenet_box(shape, seeds[0])
+    elif preset in ("lenet", "cifar"):
+        box = _lenet_box if preset == "lenet" else _cifar_box
+        pad, y0, x0, bh, bw = box(shape, seeds[0])
         image = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]])
     elif preset == "inception":
         y0, x0, bh, bw = _inception_box(shape, seeds[0])
@@ -213,11 +235,17 @@ def augment_image(image, preset, seed, crop_size=224, crop_fraction=0.875):
         x = tf.switch_case(k, [
             (lambda m=m: tf.image.resize(crop, [c, c], method=m, antialias=True))
             for m in _INTERPOLATIONS])
+    elif preset == "cifar":  # at the crop's own size (CIFAR at 32): no resampling
+        x = tf.cond(tf.logical_and(tf.equal(bh, c), tf.equal(bw, c)), lambda: crop,
+                    lambda: tf.clip_by_value(tf.image.resize(crop, [c, c], method="bilinear",
+                                                             antialias=True), 0.0, 255.0))
     else:
         x = tf.image.resize(crop, [c, c], method="bilinear", antialias=True)
     if preset not in ("none", "lenet"):
         flip = tf.random.stateless_uniform([], seeds[2]) < 0.5
         x = tf.cond(flip, lambda: x[:, ::-1, :], lambda: x)
+    if preset == "cifar":  # geometry only: the pixels are the image's, exactly
+        return tf.ensure_shape(x, [c, c, 3])
     x = x / 255.0
     if preset in ("alexnet", "vgg"):
         x = pca_lighting(x, seeds[3])

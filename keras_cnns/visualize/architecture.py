@@ -39,6 +39,10 @@ def _describe(layer):
     if isinstance(layer, (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)):
         kind = "max" if isinstance(layer, keras.layers.GlobalMaxPooling2D) else "avg"
         return f"global {kind} pool"
+    if type(layer).__name__ == "CeilModePooling2D":
+        s = layer.strides
+        k = layer.pool_size
+        return f"{k}x{k}{'/' + str(s) if s > 1 else ''} {layer.kind} pool"
     if type(layer).__name__ == "AdaptiveAveragePooling2D":
         return "adaptive avg pool"
     if isinstance(layer, keras.layers.Dense):

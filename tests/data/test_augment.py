@@ -200,3 +200,51 @@ def test_lenet_preset_never_mirrors():
     for i in range(30):
         view = augment_image(img, "lenet", _seed(i), 32).numpy()
         assert view[:, :8].mean() + 100 < view[:, -8:].mean()
+
+
+def test_cifar_preset_pads_four_crops_and_flips():
+    """He et al. 2015, section 4.2: 4 pixels padded on each side, a random 32x32 crop of
+    the padded image or of its mirror; the pixels themselves untouched."""
+    img = np.random.default_rng(0).integers(1, 256, size=(32, 32, 3)).astype(np.uint8)
+    padded = np.pad(img, ((4, 4), (4, 4), (0, 0))).astype(np.float32)  # black, not 1-255
+    views = {}
+    for dy in range(-4, 5):
+        for dx in range(-4, 5):
+            crop = padded[4 + dy:36 + dy, 4 + dx:36 + dx]
+            views[(dy, dx, False)], views[(dy, dx, True)] = crop, crop[:, ::-1]
+    seen = []
+    for i in range(300):
+        out = augment_image(img, "cifar", _seed(i), 32).numpy()
+        match = [k for k, v in views.items() if np.array_equal(out, v)]
+        assert len(match) == 1, i
+        seen.append(match[0])
+    assert {k[0] for k in seen} == {k[1] for k in seen} == set(range(-4, 5))
+    assert {k[2] for k in seen} == {False, True}
+    assert 0.35 < np.mean([k[2] for k in seen]) < 0.65
+
+
+def test_cifar_box_scales_with_the_image():
+    # A 427x640 photo: its centred 427x427 square, shifted by up to 427/8 = 53 pixels.
+    shape = tf.constant([427, 640, 3])
+    box = tf.function(lambda seed: aug._cifar_box(shape, seed))
+    ys, xs = set(), set()
+    for i in range(200):
+        pad, y0, x0, h, w = (int(v) for v in box(_seed(i)))
+        assert (pad, h, w) == (53, 427, 427)
+        assert 0 <= y0 <= 106 and 106 <= x0 <= 212
+        ys.add(y0)
+        xs.add(x0)
+    assert min(ys) < 10 and max(ys) > 96 and min(xs) < 116 and max(xs) > 202
+
+
+def test_cifar_networks_default_to_the_cifar_preset():
+    for name in ("resnet20_cifar", "resnet110_stochastic_depth_cifar"):
+        assert aug.default_preset(registry.model_info(name)) == "cifar"
+    src = digits(32, "train").take(8)
+    (x, y), = _take(train_pipeline(src, "resnet20_cifar", 8, shuffle_buffer=0, seed=3))
+    assert x.shape == (8, 32, 32, 3)
+    # fb.resnet.torch's per-channel normalisation: black (the digits' background, the
+    # padding) becomes -mean / std.
+    p = registry.model_info("resnet20_cifar").preprocessing
+    black = [-m / s for m, s in zip(p.mean, p.std)]
+    assert np.isclose(x[..., 0], black[0]).any()

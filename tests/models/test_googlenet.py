@@ -267,3 +267,28 @@ def test_multiply_adds_with_the_aux_heads(name):
     model = keras_cnns.build(name, aux=True)
     assert keras_cnns.profile(model).macs == info.macs_with_aux
     assert model.count_params() == info.params_with_aux
+
+
+def test_readme_says_which_multiply_adds_are_without_and_with_aux():
+    """README's GoogLeNet table gives two multiply-add figures per variant: the column
+    says which is without the aux heads (model_info's macs, the paper's test-time net)
+    and which with them (macs_with_aux, what profile(GoogLeNet(aux=True)) counts)."""
+    import os
+
+    from tests.helpers import REPO
+
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    lines = text[text.index("## GoogLeNet variants"):].splitlines()
+    header = next(line for line in lines if line.startswith("| name |"))
+    column = header.strip(" |").split(" | ")[-1]
+    assert column.index("without aux") < column.index("/ with aux"), column
+    for name in ("googlenet", "googlenet_bn", "googlenet_torchvision"):
+        info = keras_cnns.model_info(name)
+        row = next(line for line in lines if line.startswith(f"| `{name}` |"))
+        assert row.strip(" |").split(" | ")[-1] == f"{info.macs:,} / {info.macs_with_aux:,}"
+    paper = keras_cnns.model_info("googlenet")
+    assert (paper.macs, paper.macs_with_aux) == (1_582_671_872, 1_591_044_096)
+    # The quick start profiles GoogLeNet(aux=True), so it quotes the with-aux figure.
+    assert "GoogLeNet(aux=True)" in text
+    assert "1,591,044,096 multiply-adds at 224 (aux heads included)" in text

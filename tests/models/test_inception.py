@@ -34,6 +34,33 @@ V2_SHAPES = {
     "inception_4d": (14, 14, 608), "inception_4e": (7, 7, 1056),
     "inception_5a": (7, 7, 1024), "inception_5b": (7, 7, 1024),
 }
+# TF-Slim research/slim/nets/inception_v2_test.py, typed in: the end points of
+# inception_v2_base at 224 (testBuildAndCheckAllEndPointsUptoMixed5c, batch dropped) ...
+SLIM_V2_SHAPES = {
+    "Conv2d_1a_7x7": (112, 112, 64), "MaxPool_2a_3x3": (56, 56, 64),
+    "Conv2d_2b_1x1": (56, 56, 64), "Conv2d_2c_3x3": (56, 56, 192),
+    "MaxPool_3a_3x3": (28, 28, 192),
+    "Mixed_3b": (28, 28, 256), "Mixed_3c": (28, 28, 320), "Mixed_4a": (14, 14, 576),
+    "Mixed_4b": (14, 14, 576), "Mixed_4c": (14, 14, 576), "Mixed_4d": (14, 14, 576),
+    "Mixed_4e": (14, 14, 576), "Mixed_5a": (7, 7, 1024), "Mixed_5b": (7, 7, 1024),
+    "Mixed_5c": (7, 7, 1024),
+}
+# ... which of our layers each is (Slim's modules are lettered one on from the paper's:
+# Mixed_3b is 3a; Mixed_4a the stride-2 3c) ...
+SLIM_TO_OURS = {
+    "Conv2d_1a_7x7": "conv1", "MaxPool_2a_3x3": "pool1", "Conv2d_2b_1x1": "conv2_reduce",
+    "Conv2d_2c_3x3": "conv2", "MaxPool_3a_3x3": "pool2",
+    "Mixed_3b": "inception_3a", "Mixed_3c": "inception_3b", "Mixed_4a": "inception_3c",
+    "Mixed_4b": "inception_4a", "Mixed_4c": "inception_4b", "Mixed_4d": "inception_4c",
+    "Mixed_4e": "inception_4d", "Mixed_5a": "inception_4e", "Mixed_5b": "inception_5a",
+    "Mixed_5c": "inception_5b",
+}
+# ... and testModelHasExpectedNumberOfParameters: inception_v2_base under
+# inception_v2_arg_scope, slim.model_analyzer over slim.get_model_variables(). Model
+# variables include batch norm's moving mean and variance, so the like of it is Keras'
+# count_params() of the headless trunk (no classifier), moving statistics included.
+SLIM_V2_BASE_PARAMS = 10_173_112
+
 # The same table typed in again (not imported): name, #1x1, #3x3 reduce, #3x3,
 # double #3x3 reduce, double #3x3, pool, proj, stride, output grid.
 FIGURE5 = [
@@ -51,14 +78,16 @@ FIGURE5 = [
 
 def bn_inception_count(rows, separable_stem=False, bn_scale=True, classes=1000):
     """Parameters, trainable parameters and multiply-adds at 224, by hand from the table."""
-    if separable_stem:  # 7x7 depthwise x 8, then 1x1 24 -> 64
-        conv = 7 * 7 * 3 * 8 + 24 * 64
+    if separable_stem:
+        # TF-Slim: 7x7 depthwise x 8, then 1x1 24 -> 64, with 64 biases and no BN.
+        conv = 7 * 7 * 3 * 8 + 24 * 64 + 64
         macs = (7 * 7 * 24 + 24 * 64) * 112 * 112
+        channels = 64 + 192  # BN on conv2_reduce and conv2 only
     else:
         conv, macs = 7 * 7 * 3 * 64, 7 * 7 * 3 * 64 * 112 * 112
+        channels = 64 + 64 + 192
     conv += 64 * 64 + 9 * 64 * 192
     macs += (64 * 64 + 9 * 64 * 192) * 56 * 56
-    channels = 64 + 64 + 192
     c_in, grid_in = 192, 28
     for _, b1, r3, c3, dr, d3, _, proj, _, grid in rows:
         # (weights, output channels, output grid) of each conv of the module
@@ -355,7 +384,8 @@ def test_v2_reference_numbers():
     info = keras_cnns.model_info("inception_v2")
     assert (info.params, info.trainable_params, info.macs) == (11_305_256, 11_285_224,
                                                                2_032_600_064)
-    assert keras_cnns.model_info("inception_v2_slim").params == 11_198_240
+    slim = keras_cnns.model_info("inception_v2_slim")
+    assert (slim.params, slim.trainable_params) == (11_198_112, 11_178_336)
     assert info.arxiv == "1502.03167" and info.year == 2015 and info.params_with_aux is None
 
 
@@ -396,12 +426,58 @@ def test_v2_layers_follow_the_paper(v2):
 
 def test_v2_slim_variant_differs_where_tf_slim_does():
     slim = keras_cnns.InceptionV2(variant="slim", input_shape=(96, 96, 3), classes=5)
-    conv1 = slim.get_layer("conv1_conv")
+    # Conv2d_1a_7x7 is a slim.separable_conv2d: bias and ReLU of its own, and no BN
+    # (inception_arg_scope gives BN to slim.conv2d only). One layer, read by a conv.
+    conv1 = slim.get_layer("conv1")
     assert isinstance(conv1, keras.layers.SeparableConv2D) and conv1.depth_multiplier == 8
-    assert not slim.get_layer("conv1_bn").scale
+    assert conv1.use_bias and conv1.activation.__name__ == "relu"
+    assert (conv1.kernel_size, conv1.strides, conv1.filters) == ((7, 7), (2, 2), 64)
+    names = {lay.name for lay in slim.layers}
+    assert not names & {"conv1_conv", "conv1_bn"}
+    assert isinstance(slim.get_layer("pool1"), keras.layers.MaxPooling2D)
+    assert slim.get_layer("pool1").input is conv1.output  # straight into the pool
+    bns = [lay for lay in slim.layers if isinstance(lay, keras.layers.BatchNormalization)]
+    assert bns and not any(b.scale for b in bns)
+    assert slim.get_layer("conv2_reduce_bn").input is slim.get_layer("conv2_reduce_conv").output
     assert slim.get_layer("inception_4d").output.shape[-1] == 576
     assert slim.get_layer("inception_4e").output.shape[-1] == 1024
     assert slim.get_layer("dropout").rate == pytest.approx(0.2)
+
+
+@pytest.fixture(scope="module")
+def v2_slim_trunk():
+    """TF-Slim's inception_v2_base as built here: headless, any input size."""
+    return keras_cnns.InceptionV2(variant="slim", include_top=False,
+                                  input_shape=(None, None, 3))
+
+
+def test_v2_slim_trunk_has_tf_slims_parameter_count(v2_slim_trunk):
+    # By hand: conv weights 10,143,384 (the table's widths, as bn_inception_count sums
+    # them), the separable stem's 64 biases, and 3 x 9,888 BN channels (beta, moving mean,
+    # moving variance; no gamma, and none on the stem) = 29,664 -> 10,173,112.
+    assert v2_slim_trunk.count_params() == SLIM_V2_BASE_PARAMS
+    total, _, _ = bn_inception_count(
+        [r[:7] + (96,) + r[8:] if r[0] in ("4c", "4d") else r for r in FIGURE5],
+        separable_stem=True, bn_scale=False)
+    assert total - (1024 * 1000 + 1000) == SLIM_V2_BASE_PARAMS
+    # The whole network is the trunk and the 1x1 logits conv (a dense layer here).
+    assert keras_cnns.model_info("inception_v2_slim").params == SLIM_V2_BASE_PARAMS + 1_025_000
+
+
+def test_v2_slim_end_points_are_tf_slims(v2_slim_trunk):
+    """TF-Slim's end-point table: the same 15 end points, each of the shape Slim's test
+    pins at 224; Slim's half-size (112 -> Mixed_5c 4x4) and unknown-size (250x300 ->
+    8x10) tests, on one model with an unknown input size."""
+    assert inception.SLIM_V2_END_POINTS == SLIM_TO_OURS
+    assert set(SLIM_TO_OURS.values()) == set(keras_cnns.model_info("inception_v2_slim").end_points)
+    names = list(SLIM_V2_SHAPES)
+    probe = keras.Model(v2_slim_trunk.input,
+                        [v2_slim_trunk.get_layer(SLIM_TO_OURS[n]).output for n in names])
+    outs = probe(np.zeros((1, 224, 224, 3), "float32"), training=False)
+    assert {n: tuple(o.shape[1:]) for n, o in zip(names, outs)} == SLIM_V2_SHAPES
+    for size, grid in (((112, 112), (4, 4)), ((250, 300), (8, 10))):
+        out = v2_slim_trunk(np.zeros((1, *size, 3), "float32"), training=False)
+        assert tuple(out.shape) == (1, *grid, 1024), size
 
 
 def test_v2_small_inputs_and_headless(photos):

@@ -81,11 +81,34 @@ def test_table_changes_widths():
     assert model.get_layer("C1").output.shape[-1] == 4
 
 
-def test_search_space_offers_dropout_only_if_the_builder_takes_it():
-    """Fig. 2 has no dropout and LeNet5 takes none, so the space has no dropout row. Every
-    row the family declares feeds an argument the builder has (nothing is dropped
-    silently by the tuner), and a builder that takes ``dropout`` gets a dropout row
-    (keras_cnns.metadata.DROPOUTS: offered wherever a network has dropout)."""
+def test_dropout_before_f6_and_the_output(model):
+    """``dropout=`` (default 0.0: Fig. 2, which has none) adds a Dropout before F6 and one
+    before the output; at 0.0 neither exists, so the paper's network is unchanged."""
+    trunk = ["C1", "S2", "C3", "S4", "C5", "flatten"]
+    assert [lay.name for lay in model.layers][1:] == trunk + ["F6", "predictions"]
+    drop = kc.LeNet5(dropout=0.3)
+    assert [lay.name for lay in drop.layers][1:] == trunk + [
+        "C5_dropout", "F6", "F6_dropout", "predictions"]
+    assert drop.get_layer("C5_dropout").rate == drop.get_layer("F6_dropout").rate == 0.3
+    assert drop.get_layer("F6").input is drop.get_layer("C5_dropout").output
+    assert drop.get_layer("predictions").input is drop.get_layer("F6_dropout").output
+    assert drop.count_params() == 61_706  # dropout holds no weights
+    # Inference is the paper network's; training drops units.
+    paper = kc.LeNet5()
+    paper.set_weights(drop.get_weights())
+    x = np.random.default_rng(0).normal(size=(4, 32, 32, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(drop(x, training=False)),
+                               np.asarray(paper(x, training=False)), rtol=1e-6)
+    assert not np.allclose(np.asarray(drop(x, training=True)), np.asarray(paper(x)))
+    for bad, exc in ((1.0, ValueError), (-0.1, ValueError), ("0.5", TypeError)):
+        with pytest.raises(exc, match="dropout"):
+            kc.LeNet5(dropout=bad)
+
+
+def test_search_space_covers_dropout():
+    """The space searches the builder's ``dropout`` (the paper's 0.0 the default) beside
+    the filter counts, and every row the family declares feeds an argument the builder
+    has (nothing is dropped silently by the tuner)."""
     import inspect
 
     from keras_cnns import registry
@@ -95,8 +118,11 @@ def test_search_space_offers_dropout_only_if_the_builder_takes_it():
     declared = registry.family_of("lenet5").search_space.rows(info)
     params = inspect.signature(kc.LeNet5).parameters
     assert all(r.kwarg in params for r in declared)
-    assert any(r.kwarg == "dropout" for r in declared) == ("dropout" in params)
-    assert {r.name for r in spaces.hyperparameters("lenet5")} == {r.name for r in declared}
+    rows = {r.name: r for r in spaces.hyperparameters("lenet5")}
+    assert set(rows) == {r.name for r in declared} == {
+        "C1_filters", "C3_filters", "C5_filters", "dropout"}
+    assert rows["dropout"].default == 0.0 == params["dropout"].default
+    assert spaces.builder_kwargs("lenet5", {"dropout": 0.5}) == {"dropout": 0.5}
 
 
 def test_min_input_size_is_the_smallest_that_builds(monkeypatch):

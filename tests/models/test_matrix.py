@@ -19,9 +19,12 @@ from tests.helpers import small_photos
 NAMES = keras_cnns.available_models()
 CLASSES = 3
 _CACHE = {}
-# Drop-path silences whole columns for a step by design (FractalNet section 3.1), which
-# would leave them without a gradient: the gradient check runs with it off.
-GRADIENT_CHECK_KWARGS = {"fractalnet": dict(local_drop=0.0, global_drop=0.0)}
+# Drop-path silences whole columns for a step by design (FractalNet section 3.1), and
+# stochastic depth whole residual branches (Huang et al. 2016: for two samples, each of
+# ResNet-110's last blocks is dropped for both a quarter of the time), which would leave
+# them without a gradient: the gradient check runs with them off.
+GRADIENT_CHECK_KWARGS = {"fractalnet": dict(local_drop=0.0, global_drop=0.0),
+                         "resnet110_stochastic_depth_cifar": dict(stochastic_depth=None)}
 
 
 def info_of(name):

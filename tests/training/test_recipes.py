@@ -253,3 +253,37 @@ def test_compile_googlenet_takes_the_registry_weights():
     assert float(model.optimizer.learning_rate) == pytest.approx(0.01)
     assert len(model.losses) == len(kernel_variables(model)) > 60
     assert math.isfinite(float(sum(model.losses)))
+
+
+# --------------------------------------------------------------------------- multistep
+
+def test_multistep_schedule_steps_epochs_and_warm_up():
+    from keras_cnns.metadata import SCHEDULES, RecipeSpec
+    from keras_cnns.training import MultiStepDecay
+
+    assert "multistep" in SCHEDULES
+    steps = 50
+    sched = MultiStepDecay(0.1, (3, 4.5), 0.1, steps, warmup_epochs=0.5, warmup_factor=0.2)
+    by_step = {0: 0.02, 24: 0.02, 25: 0.1, 149: 0.1, 150: 0.01, 224: 0.01, 225: 0.001,
+               10_000: 0.001}
+    for step, lr in by_step.items():
+        assert float(sched(step)) == pytest.approx(lr, rel=1e-6), step
+    again = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(sched))
+    assert [float(again(s)) for s in by_step] == pytest.approx(list(by_step.values()))
+    # The recipe's figures give the same rates per epoch (at each epoch's first step).
+    spec = RecipeSpec(name="t", paper="p", section="s", optimizer="sgd", learning_rate=0.1,
+                      schedule="multistep",
+                      schedule_args={"boundaries": (3, 4.5), "factor": 0.1,
+                                     "warmup_epochs": 0.5, "warmup_factor": 0.2})
+    r = recipes.Recipe.from_spec(spec)
+    for epoch in range(7):
+        assert r.learning_rate_at(epoch) == pytest.approx(float(sched(epoch * steps)))
+    assert isinstance(r.learning_rate_schedule(steps_per_epoch=steps), MultiStepDecay)
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        r.learning_rate_schedule()
+    with pytest.raises(ValueError, match="boundaries must increase"):
+        MultiStepDecay(0.1, (5, 3), 0.1, steps)
+    with pytest.raises(TypeError, match="boundaries"):
+        MultiStepDecay(0.1, 5, 0.1, steps)
+    with pytest.raises(ValueError, match="factor"):
+        MultiStepDecay(0.1, (5,), 0.0, steps)

@@ -36,7 +36,7 @@ def test_lenet_random_search(lenet_search):
     assert [r["trial_id"] for r in table] == sorted({r["trial_id"] for r in table})
     assert table.columns[:4] == ["trial_id", "status", "score", "params"]
     names = set(table.columns[4:])
-    assert names == {"C1_filters", "C3_filters", "C5_filters", "learning_rate"}
+    assert names == {"C1_filters", "C3_filters", "C5_filters", "dropout", "learning_rate"}
     best = table.best
     assert best["score"] == max(r["score"] for r in table)
     assert best["score"] > 0.2  # 10 classes; one epoch of LeNet-5 on digits beats chance

@@ -1,5 +1,7 @@
 """The search spaces: names, the paper's defaults, and random samples that all build."""
 
+import importlib
+import inspect
 import random
 
 import keras
@@ -8,6 +10,7 @@ import numpy as np
 import pytest
 
 import keras_cnns
+from keras_cnns import registry
 from keras_cnns.models import googlenet
 from tuning import HyperCNN, spaces
 
@@ -49,6 +52,39 @@ def test_names_say_what_they_tune_and_defaults_are_the_papers(name):
         if "dropout" in row.name:
             assert all(0.0 <= v < 1.0 for v in row.values)
     assert len({r.name for r in rows}) == len(rows)
+
+
+def _dropout_arguments(name):
+    """The builder's keyword arguments that set a dropout rate (``dropout``,
+    ``aux_dropout``), read from its signature; a wrapper taking ``**kwargs`` is read
+    through to its family's builders."""
+    builder, _ = registry.get_builder(name)
+    params = inspect.signature(builder).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        module = importlib.import_module(registry.family_of(name).build_module)
+        params = {}
+        for other in registry.family_of(name).builders:
+            params.update(inspect.signature(getattr(module, other)).parameters)
+    return sorted(p for p in params if "dropout" in p)
+
+
+@pytest.mark.parametrize("name", keras_cnns.available_models())
+def test_every_dropout_argument_is_searched(name):
+    """A builder's dropout argument is a row of its space (with the entry's aux heads, so
+    aux_dropout counts), and a picked rate reaches the builder; the one exception is an
+    entry whose builder refuses any rate (WRN-50-2: dropout is the CIFAR WRNs')."""
+    info = keras_cnns.model_info(name)
+    rows = {r.kwarg: r for r in spaces.hyperparameters(name, aux=info.has_aux)}
+    for arg in _dropout_arguments(name):
+        if arg not in rows:
+            with pytest.raises((ValueError, TypeError), match=arg):
+                keras_cnns.build(name, **{arg: 0.3})
+            continue
+        row = rows[arg]
+        assert "dropout" in row.name and all(0.0 <= v < 1.0 for v in row.values)
+        picked = next(v for v in row.values if v != row.default)
+        defaults = {r.name: r.default for r in rows.values()}
+        assert arg in spaces.builder_kwargs(name, {**defaults, row.name: picked}), (name, arg)
 
 
 def test_googlenet_space_is_stage_multipliers_and_both_dropouts():

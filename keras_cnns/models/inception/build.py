@@ -98,15 +98,16 @@ def _head(x, include_top, pooling, classes, classifier_activation, dropout, kini
 
 # -------------------------------------------------------------------- Inception v2
 def _separable_stem(x, row, depth, kinit):
-    # TF-Slim inception_v2: the 7x7/2 conv is depthwise-separable (channel multiplier
-    # min(depth(64) / 3, 8)), BN without scale.
+    """TF-Slim's ``Conv2d_1a_7x7``: a ``slim.separable_conv2d`` (7x7/2 depthwise with
+    channel multiplier min(depth(64) / 3, 8), then 1x1 to depth(64)) with that op's own
+    defaults, a bias and a ReLU and no batch norm: ``inception_arg_scope`` sets BN (and
+    the initialiser and weight decay) on ``slim.conv2d`` only. One layer, as every
+    BN-free conv of the package (``conv_bn_act``): the end point ``row.name``."""
     dm = min(int(depth(row.filters) / 3), 8)
-    x = layers.SeparableConv2D(depth(row.filters), row.kernel, strides=row.stride,
-                               padding=row.padding, depth_multiplier=dm, use_bias=False,
-                               depthwise_initializer=kinit, pointwise_initializer=kinit,
-                               name=f"{row.name}_conv")(x)
-    x = layers.BatchNormalization(epsilon=1e-3, scale=False, name=f"{row.name}_bn")(x)
-    return layers.Activation("relu", name=row.name)(x)
+    return layers.SeparableConv2D(depth(row.filters), row.kernel, strides=row.stride,
+                                  padding=row.padding, depth_multiplier=dm, use_bias=True,
+                                  activation="relu", depthwise_initializer=kinit,
+                                  pointwise_initializer=kinit, name=row.name)(x)
 
 
 def InceptionV2(include_top=True, weights=None, input_tensor=None, input_shape=None,
@@ -131,10 +132,13 @@ def InceptionV2(include_top=True, weights=None, input_tensor=None, input_shape=N
     parameters, 2.03 G multiply-adds at 224. Padding is TF "same" throughout, as
     TF-Slim's, which gives the paper's 112 / 56 / 28 / 14 / 7 grids at 224.
 
-    ``variant="slim"`` is TF-Slim's ``inception_v2``: the first conv is depthwise-
-    separable (7x7 depthwise with channel multiplier min(64 // 3, 8) = 8, then 1x1 to
-    64), BN without scale, dropout 0.2 (keep_prob 0.8) and 96 channels in the pool
-    projections of 4c and 4d (576 channels each, 4e 1024): 11,198,240 parameters.
+    ``variant="slim"`` is TF-Slim's ``inception_v2``, layer for layer: the first conv
+    is depthwise-separable (7x7 depthwise with channel multiplier min(64 // 3, 8) = 8,
+    then 1x1 to 64) with a bias and a ReLU and no BN (``slim.separable_conv2d`` is
+    outside ``inception_arg_scope``'s BN), every other conv BN without scale, dropout
+    0.2 (keep_prob 0.8) and 96 channels in the pool projections of 4c and 4d (576
+    channels each, 4e 1024): 11,198,112 parameters, of which the headless trunk holds
+    TF-Slim's 10,173,112 (``inception_v2_test.py``, moving statistics included).
     TF-Slim and this builder pad "same"; the Caffe release pads explicitly with ceil-
     mode pools: the same grid sizes at 224 (and any multiple of 32), different pad
     positions.

@@ -23,9 +23,9 @@ from keras_cnns.metadata import (Check, Choice, Erratum, Family, ModelInfo, Pape
                                  dropout_choice, keras_applications_weights, tf_preprocessing)
 
 __all__ = ["Conv", "Pool", "Parallel", "Module", "conv", "split", "module", "BNInceptionSpec",
-           "BN_INCEPTION_TABLE", "SLIM_V2_TABLE", "V2_STEM", "V2_VARIANTS", "V3_STEM",
-           "figure5", "figure6", "figure7", "figure10", "figure10_factorised", "V3_MODULES",
-           "V3_AUX_HEAD", "V3_VARIANTS", "v2_trunk", "v3_trunk", "v3_grid_sizes",
+           "BN_INCEPTION_TABLE", "SLIM_V2_TABLE", "SLIM_V2_END_POINTS", "V2_STEM", "V2_VARIANTS",
+           "V3_STEM", "figure5", "figure6", "figure7", "figure10", "figure10_factorised",
+           "V3_MODULES", "V3_AUX_HEAD", "V3_VARIANTS", "v2_trunk", "v3_trunk", "v3_grid_sizes",
            "v3_min_input_size", "FAMILY"]
 
 
@@ -170,11 +170,19 @@ V2_VARIANT_CONFIG = {
     # removes dropout.
     "paper": dict(table=BN_INCEPTION_TABLE, separable_stem=False, bn_scale=True,
                   dropout=0.0),
-    # TF-Slim inception_v2: separable 7x7 stem, inception_arg_scope's scale-free BN,
+    # TF-Slim inception_v2: separable 7x7 stem (bias and ReLU, no BN: the arg scope's BN
+    # covers slim.conv2d only), inception_arg_scope's scale-free BN on every other conv,
     # dropout_keep_prob 0.8, 96 in the pool projections of 4c and 4d.
     "slim": dict(table=SLIM_V2_TABLE, separable_stem=True, bn_scale=False, dropout=0.2),
 }
 V2_END_POINTS = tuple(r.name for r in V2_STEM) + tuple(r.name for r in BN_INCEPTION_TABLE)
+# TF-Slim's end-point names (nets/inception_v2.py, inception_v2_base) for ours, in order.
+# Slim numbers its modules one letter on: its Mixed_3b is the paper's 3a, Mixed_4a the
+# stride-2 3c, Mixed_5a the stride-2 4e, Mixed_5c the last module 5b.
+SLIM_V2_END_POINTS = dict(zip(
+    ("Conv2d_1a_7x7", "MaxPool_2a_3x3", "Conv2d_2b_1x1", "Conv2d_2c_3x3", "MaxPool_3a_3x3",
+     "Mixed_3b", "Mixed_3c", "Mixed_4a", "Mixed_4b", "Mixed_4c", "Mixed_4d", "Mixed_4e",
+     "Mixed_5a", "Mixed_5b", "Mixed_5c"), V2_END_POINTS))
 V2_STAGE_OUTPUTS = ("conv1", "conv2", "inception_3b", "inception_4d", "inception_5b")
 V2_MIN_INPUT_SIZE = 32  # TF-Slim: "any size greater 32x32"; five halvings reach 1x1
 
@@ -335,8 +343,14 @@ V3_MIN_INPUT_SIZE = v3_min_input_size()  # 75, keras.applications' minimum too
 # = 2,032,600,064 (the paper gives no figure).
 # TF-Slim variant: stem 7*7*3*8 (depthwise) + 3*8*64 (pointwise) + 4,096 + 110,592 =
 # 117,400; 4c, 4d pool proj 96 -> 4c 893,952, 4d 1,105,920, 4e 1,437,696, 5a 2,179,072;
-# conv 10,143,384 + BN 9,952 x 3 (no gamma) + 1,025,000 = 11,198,240, trainable
-# 11,178,336; 1,934,857,216 multiply-adds.
+# conv weights 10,143,384. The separable stem (Conv2d_1a_7x7) has a bias and no BN
+# (inception_arg_scope puts BN on slim.conv2d only): 64 biases. BN on the other convs:
+# 9,952 - 64 = 9,888 channels x 3 (beta, moving mean and variance; no gamma) = 29,664.
+# Trunk 10,143,384 + 64 + 29,664 = 10,173,112, TF-Slim's inception_v2_base count
+# (inception_v2_test.py, testModelHasExpectedNumberOfParameters: get_model_variables(),
+# moving statistics included); + classifier 1,025,000 = 11,198,112. Trainable
+# 10,143,384 + 64 + 9,888 + 1,025,000 = 11,178,336. 1,934,857,216 multiply-adds
+# (biases are not counted).
 _BN = dict(paper="Batch Normalization: Accelerating Deep Network Training by Reducing "
                  "Internal Covariate Shift",
            authors="Ioffe, Szegedy", year=2015, arxiv="1502.03167", family="inception_v2",
@@ -369,10 +383,11 @@ MODELS = (
                "'same' padding",
         build_kwargs={"variant": "paper"}, **_BN),
     ModelInfo(
-        name="inception_v2_slim", params=11_198_240, trainable_params=11_178_336,
+        name="inception_v2_slim", params=11_198_112, trainable_params=11_178_336,
         macs=1_934_857_216,
         reported={},
-        layout="TF-Slim inception_v2 (separable 7x7 stem, scale-free BN, 4c/4d pool proj 96)",
+        layout="TF-Slim inception_v2 (separable 7x7 stem with bias and no BN, scale-free BN "
+               "elsewhere, 4c/4d pool proj 96)",
         build_kwargs={"variant": "slim"}, **_BN),
     ModelInfo(
         name="inception_v3",

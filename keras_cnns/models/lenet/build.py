@@ -11,7 +11,7 @@ from keras_cnns.blocks.sequence import apply_rows
 from keras_cnns.models import common
 from keras_cnns.models.lenet.spec import (CONV_TABLE, F6_UNITS, MIN_INPUT_SIZE, SUBSAMPLINGS,
                                           trunk)
-from keras_cnns.validation import check_choice, check_positive_int
+from keras_cnns.validation import check_choice, check_positive_int, check_rate
 
 
 def _check_table(table):
@@ -30,7 +30,7 @@ def _check_table(table):
 
 def LeNet5(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
            classes=10, classifier_activation="softmax", activation="tanh", subsampling="avg",
-           name=None, kernel_initializer="glorot_uniform", table=CONV_TABLE):
+           name=None, kernel_initializer="glorot_uniform", table=CONV_TABLE, dropout=0.0):
     """LeNet-5 (LeCun et al. 1998, Fig. 2) on a 32x32x1 input.
 
     Layout: the paper's, with a *full* C3 connection table (every C3 map reads all six
@@ -46,8 +46,15 @@ def LeNet5(include_top=True, weights=None, input_tensor=None, input_shape=None, 
     not used); ``kernel_initializer=`` overrides it. ``include_top=False`` ends at C5
     (the last convolution). Input: 32x32 (the paper centres 28x28 MNIST digits in a
     32x32 field); at least 32 px, since C5's 5x5 must fit in S4.
+
+    ``dropout`` (default 0.0, the paper's network: it predates dropout) puts a Dropout
+    layer of that rate before F6 (``C5_dropout``) and before the output
+    (``F6_dropout``), for tuning and small data sets. At 0.0 neither layer is built, so
+    the paper's network is unchanged layer for layer; dropout holds no weights, so the
+    parameter count is 61,706 at any rate.
     """
     check_choice("subsampling", subsampling, SUBSAMPLINGS)
+    dropout = check_rate("dropout", dropout)
     # ``table`` (rows like CONV_TABLE) changes the filter counts only, e.g. for width searches.
     table = _check_table(table)
     weights = common.check_common(include_top=include_top, weights=weights, pooling=pooling,
@@ -66,8 +73,12 @@ def LeNet5(include_top=True, weights=None, input_tensor=None, input_shape=None, 
     if include_top:
         # C5 is 1x1x120 at 32 px; at larger inputs F6 reads the flattened C5 grid.
         x = layers.Flatten(name="flatten")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name="C5_dropout")(x)
         x = layers.Dense(F6_UNITS, activation=activation, kernel_initializer=kernel_initializer,
                          name="F6")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name="F6_dropout")(x)
         x = common.classifier(x, classes, classifier_activation,
                               kernel_initializer=kernel_initializer)
     else:

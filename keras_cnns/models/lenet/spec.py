@@ -8,7 +8,8 @@ same table.
 
 from keras_cnns.blocks.rows import Conv, Pool, min_input_size as _min_size
 from keras_cnns.metadata import (Check, Choice, Family, ModelInfo, PaperRow, PaperTable,
-                                 Preprocessing, Probe, SearchSpace, width_choices)
+                                 Preprocessing, Probe, SearchSpace, dropout_choice,
+                                 width_choices)
 
 # Fig. 2 as data: (name, filters, kernel, subsampling after it) for the convolutions;
 # each but C5 is followed by a 2x2/2 subsampling layer. The ``table=`` argument of
@@ -78,21 +79,26 @@ def paper_table(info):
 # --------------------------------------------------------------------------- tuning
 
 def _space_rows(info):
-    # Fig. 2: C1 6, C3 16, C5 120 maps; offered at half, the paper's and double. The
-    # builder has no dropout (the paper has none), so the space offers none.
-    return tuple(Choice(f"{conv}_filters", width_choices(filters, (0.5, 1.0, 2.0)), filters,
+    # Fig. 2: C1 6, C3 16, C5 120 maps; offered at half, the paper's and double. Dropout
+    # before F6 and the output: the paper has none (0.0, its default), the builder offers it.
+    rows = tuple(Choice(f"{conv}_filters", width_choices(filters, (0.5, 1.0, 2.0)), filters,
                         "table")
                  for conv, filters, _, _ in CONV_TABLE)
+    return rows + (dropout_choice(0.0),)
 
 
 def _space_kwargs(info, v):
-    if not any(f"{row[0]}_filters" in v for row in CONV_TABLE):
-        return {}
-    return {"table": tuple((conv, v.get(f"{conv}_filters", filters), kernel, pool)
-                           for conv, filters, kernel, pool in CONV_TABLE)}
+    kwargs = {}
+    if any(f"{row[0]}_filters" in v for row in CONV_TABLE):
+        kwargs["table"] = tuple((conv, v.get(f"{conv}_filters", filters), kernel, pool)
+                                for conv, filters, kernel, pool in CONV_TABLE)
+    if "dropout" in v:
+        kwargs["dropout"] = v["dropout"]
+    return kwargs
 
 
-SEARCH_SPACE = SearchSpace("filters of C1, C3, C5", _space_rows, _space_kwargs)
+SEARCH_SPACE = SearchSpace("filters of C1, C3, C5, dropout before F6 and the output",
+                           _space_rows, _space_kwargs)
 
 
 FAMILY = Family(

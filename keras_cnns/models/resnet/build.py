@@ -4,7 +4,8 @@
 
 Every network here is a stem (rows), a tuple of
 :class:`~keras_cnns.blocks.rows.ResidualStage` rows (``spec.STAGES``, the paper's
-Table 1; ``spec.wrn_cifar_stages``, the WRN paper's) and a
+Table 1; ``spec.cifar_stages``, its section 4.2; ``spec.wrn_cifar_stages``, the WRN
+paper's) and a
 :class:`~keras_cnns.blocks.rows.ResidualLayout`, built by one walker (:func:`_trunk`)
 into one residual block (:func:`keras_cnns.blocks.residual.residual_block`) and one head.
 
@@ -35,10 +36,12 @@ from keras_cnns.blocks.rows import Pool, ResidualStage
 from keras_cnns.blocks.sequence import apply_rows
 from keras_cnns.layers.stochastic_depth import linear_decay
 from keras_cnns.models import common
-from keras_cnns.models.resnet.spec import (IMAGENET_KEYS, LAYOUTS, MIN_INPUT_SIZE,
+from keras_cnns.models.resnet.spec import (CIFAR_FILTERS, CIFAR_LAYOUT, CIFAR_MIN_INPUT_SIZE,
+                                           IMAGENET_KEYS, LAYOUTS, MIN_INPUT_SIZE,
                                            STAGE_FILTERS, STAGES, STEM, V2_LAYOUT,
                                            WRN_CIFAR_LAYOUT, WRN_CIFAR_MIN_INPUT_SIZE,
-                                           WRN_CIFAR_STEM, resnet_stages, wrn_cifar_stages)
+                                           WRN_CIFAR_STEM, cifar_stages, cifar_stem,
+                                           resnet_stages, wrn_cifar_stages)
 from keras_cnns.validation import (check_bool, check_choice, check_int, check_ints,
                                    check_positive_int, check_probability, check_rate)
 
@@ -260,5 +263,45 @@ def WideResNet(include_top=True, weights=None, input_tensor=None, input_shape=No
                     classifier_activation=classifier_activation, default_shape=(32, 32, 3),
                     min_size=WRN_CIFAR_MIN_INPUT_SIZE, name=name or f"wrn{depth}_{width}",
                     dropout=check_rate("dropout", dropout),
+                    stochastic_depth=_survival(stochastic_depth),
+                    kernel_initializer=kernel_initializer)
+
+
+def ResNetCIFAR(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                pooling=None, classes=10, classifier_activation="softmax", depth=20,
+                stage_filters=CIFAR_FILTERS, stochastic_depth=None,
+                kernel_initializer="he_normal", name=None):
+    """The CIFAR-10 ResNets of He et al. 2015, section 4.2 (ResNet-20/32/44/56/110/1202).
+
+    ``depth`` = 6n + 2 (n >= 1): a 3x3 convolution of 16 filters, then n basic blocks on
+    each of the 32x32, 16x16 and 8x8 maps with 16, 32 and 64 filters (the first block of
+    the second and third halves the map with a stride-2 3x3), a global average pool and
+    the ``classes``-way classifier. Option A shortcuts: the identity, and where the map
+    halves every second pixel with the new channels zero-padded, so no shortcut has
+    weights. Conv-BN-ReLU, bias-free convolutions, BN epsilon 1e-5.
+
+    ``stage_filters`` (3 non-decreasing ints) replaces 16-32-64, the stem taking the first
+    (zero-padded shortcuts cannot drop channels). ``stochastic_depth=p_L`` drops each
+    block's branch at training with survival probability decaying linearly to ``p_L``
+    (Huang et al. 2016, Eq. 4: ``resnet110_stochastic_depth_cifar`` is depth 110 with
+    0.5). He-normal initialiser (section 4.2: "the weight initialization in [13]");
+    ``kernel_initializer=`` overrides it. No published weights.
+    """
+    depth = check_int("depth", depth)
+    if depth < 8 or (depth - 2) % 6:
+        raise ValueError(f"depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, "
+                         f"1202, ...), got depth={depth!r}")
+    stage_filters = check_ints("stage_filters", stage_filters, length=3)
+    if list(stage_filters) != sorted(stage_filters):
+        raise ValueError(f"stage_filters must not decrease (option A shortcuts zero-pad "
+                         f"channels and cannot drop them), got {stage_filters!r}")
+    if name is None:
+        name = f"resnet{depth}" + ("_stochastic_depth" if stochastic_depth is not None
+                                   else "") + "_cifar"
+    return _network(cifar_stem(stage_filters[0]), cifar_stages(depth, stage_filters),
+                    CIFAR_LAYOUT, include_top=include_top, weights=weights,
+                    input_tensor=input_tensor, input_shape=input_shape, pooling=pooling,
+                    classes=classes, classifier_activation=classifier_activation,
+                    default_shape=(32, 32, 3), min_size=CIFAR_MIN_INPUT_SIZE, name=name,
                     stochastic_depth=_survival(stochastic_depth),
                     kernel_initializer=kernel_initializer)

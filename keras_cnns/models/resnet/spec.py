@@ -1,18 +1,20 @@
-"""The ResNet family: ResNet v1 (He, Zhang, Ren, Sun 2015), pre-activation ResNet v2
-(He et al. 2016, "Identity Mappings"), ResNeXt (Xie et al. 2016), Wide ResNet (Zagoruyko
-& Komodakis 2016) and stochastic depth (Huang et al. 2016).
+"""The ResNet family: ResNet v1 (He, Zhang, Ren, Sun 2015) for ImageNet and for CIFAR-10
+(section 4.2), pre-activation ResNet v2 (He et al. 2016, "Identity Mappings"), ResNeXt
+(Xie et al. 2016), Wide ResNet (Zagoruyko & Komodakis 2016) and stochastic depth (Huang
+et al. 2016).
 
 Everything about the family that needs no TensorFlow: the papers' stage tables as data
-(He et al. Table 1, Zagoruyko & Komodakis Table 1; ResNeXt and WRN-50-2 derived from
-the first), how each release wires its blocks, the registry entries with their
+(He et al. Table 1 and section 4.2, Zagoruyko & Komodakis Table 1; ResNeXt and WRN-50-2
+derived from the first), how each release wires its blocks, the registry entries with their
 keras.applications files and torchvision layouts, the paper tables for the docs,
-errata, the recipe (section 3.4), the tuning space and the torchvision tensor mapping.
+errata, the recipes (He et al. sections 3.4 and 4.2, Huang et al. section 4), the tuning
+space and the torchvision tensor mapping.
 ``build.py`` walks the same tables with one stem, one stage loop and one head.
 """
 
 import re
 
-from keras_cnns.blocks.rows import Conv, Pool, ResidualLayout, output_sizes
+from keras_cnns.blocks.rows import Conv, Pool, ResidualLayout, min_input_size, output_sizes
 from keras_cnns.blocks.rows import ResidualStage as Stage
 from keras_cnns.metadata import (Check, Choice, Erratum, Family, ModelInfo, PaperRow,
                                  PaperTable, Preprocessing, Probe, RecipeSpec, SearchSpace,
@@ -67,6 +69,40 @@ def wrn_cifar_stages(depth, k):
             Stage("conv4", ((3, 64 * k), (3, 64 * k)), n, stride=2))
 
 
+# He et al. 2015, section 4.2 (CIFAR-10): a 3x3 convolution, then 6n layers of 3x3
+# convolutions, 2n on each of the maps of 32, 16 and 8 pixels with 16, 32 and 64 filters
+# (n basic blocks per map size; the first convolution of the 16 and 8 maps has stride 2),
+# a global average pool and a 10-way fully connected layer: 6n + 2 weighted layers.
+# The section's table, one column per map size:
+#   output map size   32x32   16x16   8x8
+#   # layers          1+2n    2n      2n
+#   # filters         16      32      64
+CIFAR_STAGE_NAMES = ("conv2", "conv3", "conv4")
+CIFAR_FILTERS = (16, 32, 64)
+CIFAR_MAP_SIZES = (32, 16, 8)
+# Table 6: n = 3, 5, 7, 9, 18 and 200.
+CIFAR_DEPTHS = (20, 32, 44, 56, 110, 1202)
+
+
+def cifar_blocks(depth):
+    """n, the basic blocks per map size of the 6n+2-layer CIFAR ResNet."""
+    return (depth - 2) // 6
+
+
+def cifar_stem(filters=CIFAR_FILTERS[0]):
+    """Section 4.2's first layer: 3x3 convolutions with as many filters as the first
+    map size's layers (16)."""
+    return (Conv("conv1", filters, 3),)
+
+
+def cifar_stages(depth, stage_filters=CIFAR_FILTERS):
+    """Section 4.2's three map sizes as stages: n = (depth - 2) / 6 blocks of two 3x3
+    convolutions each, 16 / 32 / 64 filters; the second and third halve the map."""
+    n = cifar_blocks(depth)
+    return tuple(Stage(name, ((3, f), (3, f)), n, stride=1 if i == 0 else 2)
+                 for i, (name, f) in enumerate(zip(CIFAR_STAGE_NAMES, stage_filters)))
+
+
 def resnet_stages(depth, stages=None, stage_filters=STAGE_FILTERS, groups=1,
                   width_per_group=64, width_factor=1):
     """Table 1's column for ``depth`` with ``stages`` blocks per stage (default the
@@ -107,9 +143,17 @@ V2_LAYOUT = ResidualLayout(preact=True, bias="unnormalised", bn_epsilon=1.001e-5
 # The WRN authors' CIFAR code: pre-activation, bias-free, BN epsilon 1e-5, the 1x1
 # projection (reading the pre-activated input) where the shape changes.
 WRN_CIFAR_LAYOUT = ResidualLayout(preact=True, bias=False, bn_epsilon=1e-5)
+# He et al. 2015's CIFAR ResNets (section 4.2): "we use identity shortcuts in all cases
+# (i.e., option A)": where the map halves, the shortcut takes every second pixel (a 1x1/2
+# max pool) and zero-pads the new channels, so the model has no projection parameters.
+# Bias-free convolutions (BN follows) and BN epsilon 1e-5, as fb.resnet.torch; the
+# strided 3x3 padded by one pixel on each side, as torch pads.
+CIFAR_LAYOUT = ResidualLayout(bias=False, bn_epsilon=1e-5, widen="zeros", subsample="pool")
 
 MIN_INPUT_SIZE = 32  # keras.applications' minimum: five halvings leave a 1x1 grid
 WRN_CIFAR_MIN_INPUT_SIZE = 8  # two halvings: a 2x2 grid before the global pool
+# Every 3x3 is padded and the halvings round up: the CIFAR ResNets build from 1 pixel.
+CIFAR_MIN_INPUT_SIZE = min_input_size(cifar_stem() + cifar_stages(CIFAR_DEPTHS[0]))
 
 # Published keras.applications files (names and MD5s of keras/src/applications/resnet.py).
 _KERAS_FILES = {
@@ -195,6 +239,76 @@ _WRN = dict(paper="Wide Residual Networks", authors="Zagoruyko, Komodakis", year
 def _torchvision(name):
     # torchvision's ResNets: bias-free Conv2d, BN eps 1e-5, classifier "fc".
     return TorchvisionArch(name, "fc.weight", 1e-5)
+
+
+# The CIFAR-10 normalisation of fb.resnet.torch (the training set's per-channel mean and
+# std, in 0-255), which the Stochastic Depth and WRN authors' code also use. The paper
+# subtracts the per-pixel mean image (section 4.2), which a per-channel Preprocessing
+# cannot hold; the BN after conv1 makes the input's scale immaterial.
+CIFAR10_PREPROCESSING = Preprocessing(mode="torch", mean=(125.3 / 255, 123.0 / 255, 113.9 / 255),
+                                      std=(63.0 / 255, 62.1 / 255, 66.7 / 255), scale=1 / 255,
+                                      crop_fraction=1.0)
+_CIFAR = dict(family="resnet", builder="ResNetCIFAR", default_input_shape=(32, 32, 3),
+              min_input_size=CIFAR_MIN_INPUT_SIZE, default_classes=10, params_with_aux=None,
+              preprocessing=CIFAR10_PREPROCESSING, augment="cifar", last_channels=64,
+              layout="He et al. 2015 section 4.2: basic blocks, option A shortcuts "
+                     "(subsampled identity, zero-padded channels), bias-free convolutions")
+
+
+def cifar_end_points(depth):
+    """conv1 and the last block of each map size (32, 16, 8 at 32x32)."""
+    n = cifar_blocks(depth)
+    return ("conv1_relu",) + tuple(f"{s}_block{n}_out" for s in CIFAR_STAGE_NAMES)
+
+
+def _cifar_entry(depth, name=None, **fields):
+    ends = cifar_end_points(depth)
+    fields.setdefault("build_kwargs", {"depth": depth})
+    return ModelInfo(name=name or f"resnet{depth}_cifar", end_points=ends, stage_outputs=ends,
+                     **fields, **_CIFAR)
+
+
+# The CIFAR ResNets' counts by hand, n blocks per map size, 10 classes:
+#   conv weights: conv1 3*9*16 = 432; 32x32: 2n x 9*16*16 = 2n x 2,304;
+#     16x16: 9*16*32 = 4,608 + (2n - 1) x 9*32*32 = 9,216;
+#     8x8: 9*32*64 = 18,432 + (2n - 1) x 9*64*64 = 36,864      -> 96,768 n - 22,608;
+#   BN gamma and beta: 2 x (16 + 2n x (16 + 32 + 64))          -> 448 n + 32;
+#   FC: 64 x 10 + 10 = 650 (option A: no shortcut weights)
+#   trainable = 97,216 n - 21,926; total (+ BN moving mean and variance, 448 n + 32)
+#   = 97,664 n - 21,894.
+#   n = 3: 269,722 / 271,098;   n = 5: 464,154 / 466,426;   n = 7: 658,586 / 661,754;
+#   n = 9: 853,018 / 857,082;   n = 18: 1,727,962 / 1,736,058;
+#   n = 200 (ResNet-1202, not registered): 19,421,274 / 19,510,906.
+#   Table 6: 0.27 M, 0.46 M, 0.66 M, 0.85 M, 1.7 M, 19.4 M.
+# Multiply-adds at 32x32: conv1 32*32*16*27 = 442,368; every other 3x3 costs
+#   32*32*16*144 = 16*16*32*288 = 8*8*64*576 = 2,359,296 but the two strided ones
+#   (16*16*32*144 = 8*8*64*288 = 1,179,648 each); FC 640
+#   -> 443,008 + (6n - 1) x 2,359,296: n = 3: 40,551,040; 5: 68,862,592; 7: 97,174,144;
+#   9: 125,485,696; 18: 252,887,680; 200: 2,829,238,912.
+# Reported: Table 6, CIFAR-10 test error (%) with the standard augmentation (ResNet-110:
+# best of 5 runs; mean 6.61 +- 0.16).
+CIFAR_MODELS = (
+    _cifar_entry(20, params=271_098, trainable_params=269_722, macs=40_551_040,
+                 reported={"cifar10": 8.75}, recipe="resnet_cifar", **_RESNET),
+    _cifar_entry(32, params=466_426, trainable_params=464_154, macs=68_862_592,
+                 reported={"cifar10": 7.51}, recipe="resnet_cifar", **_RESNET),
+    _cifar_entry(44, params=661_754, trainable_params=658_586, macs=97_174_144,
+                 reported={"cifar10": 7.17}, recipe="resnet_cifar", **_RESNET),
+    _cifar_entry(56, params=857_082, trainable_params=853_018, macs=125_485_696,
+                 reported={"cifar10": 6.97}, recipe="resnet_cifar", **_RESNET),
+    _cifar_entry(110, params=1_736_058, trainable_params=1_727_962, macs=252_887_680,
+                 reported={"cifar10": 6.43, "cifar10_mean_of_5": 6.61},
+                 recipe="resnet110_cifar", **_RESNET),
+    # Huang et al. 2016, Table 1 (CIFAR-10+, 110 layers): 5.25 % with stochastic depth
+    # (linear decay to p_L = 0.5, section 4), 6.41 % with constant depth. StochasticDepth
+    # adds no weights: the counts are ResNet-110's.
+    _cifar_entry(110, name="resnet110_stochastic_depth_cifar", params=1_736_058,
+                 trainable_params=1_727_962, macs=252_887_680,
+                 reported={"cifar10": 5.25, "cifar10_constant_depth": 6.41},
+                 build_kwargs={"depth": 110, "stochastic_depth": 0.5},
+                 recipe="stochastic_depth_cifar", paper="Deep Networks with Stochastic Depth",
+                 authors="Huang, Sun, Liu, Sedra, Weinberger", year=2016, arxiv="1603.09382"),
+)
 
 
 MODELS = (
@@ -309,11 +423,11 @@ MODELS = (
                     "conv4_block4_out", "post_relu"),
         stage_outputs=("conv2_block4_out", "conv3_block4_out", "post_relu"),
         build_kwargs={"depth": 28, "width": 10}, last_channels=640, **_WRN, **_COMMON),
-)
+) + CIFAR_MODELS
 
 BUILDERS = ("ResNet", "ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet152",
             "ResNet50V2", "ResNet101V2", "ResNet152V2", "ResNeXt", "ResNeXt50", "ResNeXt101",
-            "WideResNet")
+            "WideResNet", "ResNetCIFAR")
 
 # (preact, depth) -> the registry name whose published keras.applications file the
 # builder loads for weights="imagenet" (the plain keras layout only).
@@ -349,10 +463,53 @@ def _network(info):
     return title, "{}_x", STEM, resnet_stages(depth, groups=groups, width_per_group=d)
 
 
+def _cifar_paper_table(info):
+    """He et al. 2015, section 4.2's table (output map size, # layers, # filters) beside
+    the build: the blocks, grid and width of each map size, every convolution's kernel
+    and width, no projection shortcut (option A), and the 10-way classifier."""
+    depth = dict(info.build_kwargs)["depth"]
+    n = cifar_blocks(depth)
+    title = (f"He et al. 2015, section 4.2 (ResNet-{depth}: n = {n}, 6n+2 = {depth} layers)"
+             + (" with stochastic depth (Huang et al. 2016)"
+                if dict(info.build_kwargs).get("stochastic_depth") is not None else "")
+             + " against the build")
+    rows = []
+    for i, (stage, size, filters) in enumerate(zip(CIFAR_STAGE_NAMES, CIFAR_MAP_SIZES,
+                                                   CIFAR_FILTERS)):
+        last = f"{stage}_block{n}_out"
+        blocks = Probe("count", (rf"{stage}_block(\d+)_out",))
+        grid, width = Probe("grid", (last,)), Probe("channels", (last,))
+        checks = (Check(blocks, n, "blocks"), Check(grid, size, "grid"),
+                  Check(width, filters, "filters"),
+                  Check(Probe("exists", (f"{stage}_block1_0_conv",)), 0, "projection shortcut"))
+        for b in range(1, n + 1):
+            for j in (1, 2):
+                conv = (f"{stage}_block{b}_{j}_conv",)
+                checks += (Check(Probe("channels", conv), filters, f"block {b} conv {j} width"),
+                           Check(Probe("kernel", conv), 3, f"block {b} conv {j} kernel"))
+        layers = f"2n = {2 * n}"
+        if i == 0:
+            layers = f"1+2n = {1 + 2 * n}"
+            stem = ("conv1_conv",)
+            checks += (Check(Probe("grid", stem), size, "conv1 grid"),
+                       Check(Probe("channels", stem), filters, "conv1 filters"),
+                       Check(Probe("kernel", stem), 3, "conv1 kernel"))
+        rows.append(PaperRow((f"{size}x{size}", layers, str(filters), blocks, grid, width),
+                             checks))
+    fc = Probe("units", ("predictions",))
+    rows.append(PaperRow(("global average pool", "1 (fc)", f"{info.default_classes}-way",
+                          "", "", fc), (Check(fc, info.default_classes, "classes"),)))
+    return PaperTable(title, ("output map size", "# layers", "# filters", "blocks built",
+                              "grid built", "filters built"), tuple(rows))
+
+
 def paper_table(info):
     """The stage table the entry is built from (its paper's Table 1), beside the build:
     blocks per stage, every branch convolution's width and kernel, the output channels,
-    and the grid after each stage's first block (where it downsamples in the paper)."""
+    and the grid after each stage's first block (where it downsamples in the paper).
+    The CIFAR ResNets get section 4.2's table (:func:`_cifar_paper_table`)."""
+    if info.builder == "ResNetCIFAR":
+        return _cifar_paper_table(info)
     title, label, stem, stages = _network(info)
     sizes = output_sizes(info.default_input_shape[0], stem + stages)
     rows = []
@@ -387,10 +544,25 @@ def paper_table(info):
                       tuple(rows))
 
 
+_CIFAR_NAMES = tuple(info.name for info in CIFAR_MODELS)
 ERRATA = (
     Erratum("Weight decay is 1e-4 in the paper (section 3.4); the course's slide says 1e-5."),
     Erratum("The deep network is ResNet-101, not \"ResNet-100\"; the CIFAR-10 experiment "
             "goes to 1202 layers (section 4.2)."),
+    Erratum("Input: the paper subtracts the per-pixel mean image (section 4.2); the entry "
+            "normalises per channel as fb.resnet.torch does (mean 125.3, 123.0, 113.9 and "
+            "std 63.0, 62.1, 66.7 in 0-255). The \"cifar\" augmentation pads raw pixels "
+            "with black; the Torch codes pad the normalised image, i.e. with the mean.",
+            _CIFAR_NAMES),
+    Erratum("ResNet-1202 (n = 200, 19,421,274 trainable parameters, Table 6: 19.4 M) is "
+            "not registered (too slow for the test matrix): "
+            "ResNetCIFAR(depth=1202) builds it.", _CIFAR_NAMES),
+    Erratum("Huang et al.'s code (yueatsprograms/Stochastic_Depth) drops a block for the "
+            "whole mini-batch, gives its convolutions biases and subsamples the shortcut "
+            "with a 2x2 average pool; here the block is dropped per sample "
+            "(keras_cnns.layers.StochasticDepth), on ResNet-110 exactly as He et al. "
+            "build it (bias-free, option A by taking every second pixel).",
+            ("resnet110_stochastic_depth_cifar",)),
 )
 
 
@@ -411,6 +583,53 @@ RECIPES = (
         initializer="HeNormal",
         augment="resnet", eval_scheme="alexnet-10",
         notes="No dropout; BN after every convolution (in the model)."),
+    # He et al. 2015, section 4.2: batch 128 on the 45k/5k train/validation split is
+    # 45,000 / 128 = 351.6 iterations per epoch, so the /10 at 32k and 48k iterations
+    # falls at epochs 32,000 / 351.6 = 91.0 and 48,000 / 351.6 = 136.5, the stop at 64k
+    # iterations at epoch 182.0.
+    RecipeSpec(
+        name="resnet_cifar",
+        paper="He, Zhang, Ren, Sun 2015, Deep Residual Learning for Image Recognition",
+        section="section 4.2 (CIFAR-10 and Analysis)",
+        optimizer="sgd", learning_rate=0.1, optimizer_args={"momentum": 0.9},
+        schedule="multistep", schedule_args={"boundaries": (91, 136), "factor": 0.1},
+        weight_decay=1e-4, batch_size=128, epochs=182,
+        initializer="HeNormal",  # "the weight initialization in [13]"
+        augment="cifar", eval_scheme="center",
+        notes="45k/5k train/validation split; /10 at 32k and 48k iterations, stop at 64k "
+              "(epochs 91, 136 and 182 of 352 iterations). Augmentation: 4-pixel pad, "
+              "random 32x32 crop, horizontal flip; test on the single 32x32 view. "
+              "No dropout."),
+    # Section 4.2, ResNet-110: "0.01 to warm up the training until the training error is
+    # below 80 % (about 400 iterations), and then go back to 0.1": 400 / 351.6 = 1.14
+    # epochs at 0.01.
+    RecipeSpec(
+        name="resnet110_cifar",
+        paper="He, Zhang, Ren, Sun 2015, Deep Residual Learning for Image Recognition",
+        section="section 4.2 (CIFAR-10 and Analysis, the 110-layer network)",
+        optimizer="sgd", learning_rate=0.1, optimizer_args={"momentum": 0.9},
+        schedule="multistep",
+        schedule_args={"boundaries": (91, 136), "factor": 0.1, "warmup_epochs": 1.14,
+                       "warmup_factor": 0.1},
+        weight_decay=1e-4, batch_size=128, epochs=182,
+        initializer="HeNormal", augment="cifar", eval_scheme="center",
+        notes="resnet_cifar with the warm-up: 0.01 for the first 1.14 epochs (about 400 "
+              "iterations; the paper warms up until the training error is below 80 %), "
+              "then 0.1."),
+    # Huang et al. 2016, section 4 (CIFAR-10), and the authors' main.lua: 500 epochs,
+    # 0.1 divided by 10 after epochs 250 and 375, batch 128, weight decay 1e-4, momentum
+    # 0.9 with Nesterov momentum and no dampening, a 45k/5k split.
+    RecipeSpec(
+        name="stochastic_depth_cifar",
+        paper="Huang, Sun, Liu, Sedra, Weinberger 2016, Deep Networks with Stochastic Depth",
+        section="section 4 (CIFAR-10)",
+        optimizer="sgd", learning_rate=0.1,
+        optimizer_args={"momentum": 0.9, "nesterov": True},
+        schedule="multistep", schedule_args={"boundaries": (250, 375), "factor": 0.1},
+        weight_decay=1e-4, batch_size=128, epochs=500,
+        initializer="HeNormal", augment="cifar", eval_scheme="center",
+        notes="Linear decay of the survival probability to p_L = 0.5 (in the model). "
+              "Augmentation: translation by up to 4 pixels and horizontal flip."),
 )
 
 
@@ -426,6 +645,11 @@ def _space_rows(info):
         if kw.get("depth") not in (50, 101):
             rows.append(dropout_choice(0.0, values=(0.0, 0.3)))  # section 2.4: 0.3
         return tuple(rows)
+    if info.builder == "ResNetCIFAR":
+        # Section 4.2: 16-32-64 filters; one base width b gives b-2b-4b, as option A's
+        # zero-padded shortcuts can only widen from map size to map size.
+        base = CIFAR_FILTERS[0]
+        return (Choice("base_filters", width_choices(base), base, "stage_filters"),)
     # He et al. 2015, Table 1: base widths 64-128-256-512 of conv2_x ... conv5_x.
     return tuple(Choice(f"{stage}_filters", width_choices(f), f, "stage_filters")
                  for stage, f in zip(STAGE_NAMES, STAGE_FILTERS))
@@ -437,6 +661,11 @@ def _space_kwargs(info, v):
         if "dropout" in v:
             kwargs["dropout"] = v["dropout"]
         return kwargs
+    if info.builder == "ResNetCIFAR":
+        if "base_filters" not in v:
+            return {}
+        return {"stage_filters": tuple(v["base_filters"] * f // CIFAR_FILTERS[0]
+                                       for f in CIFAR_FILTERS)}
     if not any(f"{s}_filters" in v for s in STAGE_NAMES):
         return {}
     return {"stage_filters": tuple(v.get(f"{s}_filters", f)
@@ -444,7 +673,8 @@ def _space_kwargs(info, v):
 
 
 SEARCH_SPACE = SearchSpace("base width per stage (ResNet, ResNeXt); widen factor k and "
-                           "dropout (Wide ResNet)", _space_rows, _space_kwargs)
+                           "dropout (Wide ResNet); base width of the three map sizes "
+                           "(CIFAR ResNets)", _space_rows, _space_kwargs)
 
 
 # --------------------------------------------------------------------------- torchvision
@@ -479,8 +709,8 @@ def torchvision_mapping(model, info):
 
 FAMILY = Family(
     name="resnet",
-    title="ResNet v1 / v2, ResNeXt and Wide ResNet (He et al. 2015, 2016; Xie et al. 2016; "
-          "Zagoruyko & Komodakis 2016)",
+    title="ResNet v1 / v2, CIFAR ResNets, ResNeXt, Wide ResNet and stochastic depth (He et "
+          "al. 2015, 2016; Xie et al. 2016; Zagoruyko & Komodakis 2016; Huang et al. 2016)",
     build_module="keras_cnns.models.resnet.build", builders=BUILDERS, models=MODELS,
     paper_table=paper_table, errata=ERRATA, search_space=SEARCH_SPACE,
     torchvision_mapping=torchvision_mapping, recipes=RECIPES)
