@@ -105,17 +105,9 @@ def _network(stem, stages, layout, *, include_top, weights, input_tensor, input_
     inputs, x = common.make_input(input_shape, input_tensor)
     x = _trunk(x, stem, stages, layout, kernel_initializer=kernel_initializer,
                dropout=dropout, stochastic_depth=stochastic_depth)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = common.classifier(x, classes, classifier_activation)
-    else:
-        x = common.pool_features(x, pooling)
-    model = common.finish(inputs, x, name, None if weights == "imagenet" else weights)
-    if weights == "imagenet":
-        # Lazy: the weights table is only needed (and only imported) on request.
-        from keras_cnns.weights.imagenet import load_imagenet_weights
-        load_imagenet_weights(model, imagenet_key, include_top)
-    return model
+    x = common.gap_head(x, include_top, pooling, classes, classifier_activation)
+    return common.finish(inputs, x, name, weights, imagenet=imagenet_key,
+                         include_top=include_top)
 
 
 def _survival(stochastic_depth):
