@@ -68,13 +68,14 @@ def test_directory_lock_refuses_a_second_holder_and_leaves_nothing(tmp_path):
     out = tmp_path / "run"
     with directory_lock(out) as path:
         assert open(path).read().strip() == str(os.getpid())
-        with pytest.raises(DirectoryBusy, match=rf"--output .* in use by another run \(pid {os.getpid()}\)"):
+        busy = rf"--output .* in use by another run \(pid {os.getpid()}\)"
+        with pytest.raises(DirectoryBusy, match=busy):
             with directory_lock(out):
-                pass
+                raise AssertionError("a second holder got the lock")
         (out / "history.csv").write_text("epoch\n")
     assert os.listdir(out) == ["history.csv"]  # the lock file is gone, the run's file kept
-    with directory_lock(tmp_path / "refused"):
-        pass
+    with directory_lock(tmp_path / "refused") as path:
+        assert os.path.exists(path)
     assert not (tmp_path / "refused").exists()  # created, left empty: removed
 
 
@@ -98,7 +99,7 @@ def test_directory_lock_dies_with_its_holder(tmp_path):
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(ValueError, match="in use"):
             with directory_lock(out):
-                pass
+                raise AssertionError("got the lock of a live holder")
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)

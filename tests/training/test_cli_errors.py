@@ -115,5 +115,5 @@ def test_a_second_run_into_a_busy_output_is_refused(tmp_path):
         first.wait(timeout=60)
     from keras_cnns.atomic import directory_lock
 
-    with directory_lock(out):  # a killed holder may leave the file, never the lock
-        pass
+    with directory_lock(out) as path:  # a killed holder may leave the file, never the lock
+        assert open(path).read().strip() == str(os.getpid())
