@@ -143,3 +143,37 @@ def assert_same_as_keras(ours, theirs, x, rtol=1e-4):
     rel = np.abs(a - b).max() / np.abs(b).max()
     assert rel < rtol, rel
     return rel
+
+
+# --------------------------------------------------------------------------- built models
+
+class ModelCache:
+    """Registry models built once per test module (``build_kwargs`` for every build),
+    freed when the module ends: ``built = ModelCache(); _free_models = built.fixture()``."""
+
+    def __init__(self, **build_kwargs):
+        self.build_kwargs = build_kwargs
+        self.models = {}
+
+    def __call__(self, name):
+        import keras_cnns
+
+        if name not in self.models:
+            self.models[name] = keras_cnns.build(name, **self.build_kwargs)
+        return self.models[name]
+
+    def clear(self):
+        import keras
+
+        self.models.clear()
+        keras.backend.clear_session()
+
+    def fixture(self):
+        """A module-scoped autouse fixture that clears the cache at the module's end."""
+
+        @pytest.fixture(scope="module", autouse=True)
+        def _free_models():
+            yield
+            self.clear()
+
+        return _free_models

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import keras_cnns
-from tests.helpers import assert_same_as_keras
+from tests.helpers import ModelCache, assert_same_as_keras
 from tests.helpers import assert_training_loss_halves, digit_images
 
 # keras.applications count_params; torchvision num_params (= our trainable count);
@@ -21,20 +21,9 @@ REFERENCE = {
 KERAS_APPS = {"densenet121": "DenseNet121", "densenet169": "DenseNet169",
               "densenet201": "DenseNet201"}
 
-_MODELS = {}
-
-
-def built(name):
-    if name not in _MODELS:
-        _MODELS[name] = keras_cnns.build(name, classifier_activation=None)
-    return _MODELS[name]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _free_models():
-    yield
-    _MODELS.clear()
-    keras.backend.clear_session()
+# Each registry model built once per module (logits out).
+built = ModelCache(classifier_activation=None)
+_free_models = built.fixture()
 
 
 @pytest.mark.parametrize("name", list(REFERENCE))

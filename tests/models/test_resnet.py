@@ -9,7 +9,7 @@ import pytest
 
 import keras_cnns
 from keras_cnns.models import resnet
-from tests.helpers import assert_same_as_keras
+from tests.helpers import ModelCache, assert_same_as_keras
 from tests.helpers import assert_training_loss_halves, digit_images
 
 # Keras totals (count_params, BN moving statistics included).
@@ -30,21 +30,9 @@ MACS = {"resnet50": 3_857_973_248}
 TORCHVISION_GMACS = {"resnet18": 1.81, "resnet34": 3.66, "resnext50_32x4d": 4.23,
                      "wide_resnet50_2": 11.40}
 
-_MODELS = {}
-
-
-def built(name):
-    """Each registry model built once per module (logits out)."""
-    if name not in _MODELS:
-        _MODELS[name] = keras_cnns.build(name, classifier_activation=None)
-    return _MODELS[name]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _free_models():
-    yield
-    _MODELS.clear()
-    keras.backend.clear_session()
+# Each registry model built once per module (logits out).
+built = ModelCache(classifier_activation=None)
+_free_models = built.fixture()
 
 
 RESNET_ENTRIES = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet50_v2",

@@ -13,7 +13,7 @@ import keras_cnns
 from keras_cnns import recipes
 from keras_cnns.models import resnet
 from keras_cnns.training import MultiStepDecay
-from tests.helpers import digit_images, load_tool
+from tests.helpers import ModelCache, digit_images, load_tool
 
 # Table 6: depth -> n, parameters (millions) and CIFAR-10 test error (%).
 N = {20: 3, 32: 5, 44: 7, 56: 9, 110: 18, 1202: 200}
@@ -44,20 +44,9 @@ def by_hand(n, classes=10, base=16):
     return trainable, total, macs + 4 * base * classes
 
 
-_MODELS = {}
-
-
-def built(name):
-    if name not in _MODELS:
-        _MODELS[name] = keras_cnns.build(name)
-    return _MODELS[name]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _free_models():
-    yield
-    _MODELS.clear()
-    keras.backend.clear_session()
+# Each registry model built once per module.
+built = ModelCache()
+_free_models = built.fixture()
 
 
 def test_counts_by_hand_match_table6_and_the_registry():
