@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Tuple, Union
 
 __all__ = [
     "Preprocessing", "caffe_preprocessing", "torch_preprocessing", "tf_preprocessing",
+    "cifar10_preprocessing",
     "IMAGENET_MEAN_RGB", "IMAGENET_STD_RGB",
     "WeightFile", "KerasWeights", "keras_applications_weights",
     "TorchvisionArch", "TorchMap",
@@ -83,6 +84,15 @@ def tf_preprocessing(crop_fraction=0.875):
     """Inception's convention: RGB scaled to [-1, 1]."""
     return Preprocessing(mode="tf", mean=(1.0, 1.0, 1.0), scale=2.0 / 255.0,
                          crop_fraction=crop_fraction)
+
+
+def cifar10_preprocessing():
+    """fb.resnet.torch's CIFAR-10 normalisation: the training set's per-channel mean and
+    std (125.3, 123.0, 113.9 and 63.0, 62.1, 66.7 in 0-255), which the Stochastic Depth,
+    WRN and DenseNet authors' code reuse. No crop: the network sees the whole 32x32."""
+    return Preprocessing(mode="torch", mean=(125.3 / 255, 123.0 / 255, 113.9 / 255),
+                         std=(63.0 / 255, 62.1 / 255, 66.7 / 255), scale=1 / 255,
+                         crop_fraction=1.0)
 
 
 # --------------------------------------------------------------------------- weights

@@ -17,9 +17,9 @@ import re
 from keras_cnns.blocks.rows import Conv, Pool, ResidualLayout, min_input_size, output_sizes
 from keras_cnns.blocks.rows import ResidualStage as Stage
 from keras_cnns.metadata import (Check, Choice, Erratum, Family, ModelInfo, PaperRow,
-                                 PaperTable, Preprocessing, Probe, RecipeSpec, SearchSpace,
-                                 TorchMap, TorchvisionArch, caffe_preprocessing, dropout_choice,
-                                 keras_applications_weights, tf_preprocessing,
+                                 PaperTable, Probe, RecipeSpec, SearchSpace, TorchMap,
+                                 TorchvisionArch, caffe_preprocessing, cifar10_preprocessing,
+                                 dropout_choice, keras_applications_weights, tf_preprocessing,
                                  torch_preprocessing, width_choices)
 
 # --------------------------------------------------------------------------- tables
@@ -241,13 +241,10 @@ def _torchvision(name):
     return TorchvisionArch(name, "fc.weight", 1e-5)
 
 
-# The CIFAR-10 normalisation of fb.resnet.torch (the training set's per-channel mean and
-# std, in 0-255), which the Stochastic Depth and WRN authors' code also use. The paper
-# subtracts the per-pixel mean image (section 4.2), which a per-channel Preprocessing
-# cannot hold; the BN after conv1 makes the input's scale immaterial.
-CIFAR10_PREPROCESSING = Preprocessing(mode="torch", mean=(125.3 / 255, 123.0 / 255, 113.9 / 255),
-                                      std=(63.0 / 255, 62.1 / 255, 66.7 / 255), scale=1 / 255,
-                                      crop_fraction=1.0)
+# The paper subtracts the per-pixel mean image (section 4.2), which a per-channel
+# Preprocessing cannot hold; fb.resnet.torch's per-channel normalisation stands in, and
+# the BN after conv1 makes the input's scale immaterial.
+CIFAR10_PREPROCESSING = cifar10_preprocessing()
 _CIFAR = dict(family="resnet", builder="ResNetCIFAR", default_input_shape=(32, 32, 3),
               min_input_size=CIFAR_MIN_INPUT_SIZE, default_classes=10, params_with_aux=None,
               preprocessing=CIFAR10_PREPROCESSING, augment="cifar", last_channels=64,
@@ -414,10 +411,7 @@ MODELS = (
         trainable_params=36_479_194, macs=5_243_328_768, default_classes=10,
         reported={"cifar10": 4.17, "cifar100": 20.50, "cifar10_dropout": 3.89,
                   "cifar100_dropout": 18.85},  # Table 4 / 6, standard augmentation
-        preprocessing=Preprocessing(mode="torch",
-                                    mean=(125.3 / 255, 123.0 / 255, 113.9 / 255),
-                                    std=(63.0 / 255, 62.1 / 255, 66.7 / 255), scale=1 / 255,
-                                    crop_fraction=1.0),
+        preprocessing=CIFAR10_PREPROCESSING,
         layout="Zagoruyko & Komodakis' CIFAR WRN (pre-activation basic blocks, bias-free)",
         end_points=("conv1_conv", "conv2_block4_out", "conv3_block4_out",
                     "conv4_block4_out", "post_relu"),
