@@ -56,6 +56,29 @@ def small_model(name):
     return _CACHE[("small", name)]
 
 
+def _configuration(name):
+    info = info_of(name)
+    return (info.family, info.builder, tuple(sorted(dict(info.build_kwargs))), info.layout)
+
+
+def representatives():
+    """One entry per builder configuration (family, builder, the build arguments it sets,
+    layout), the smallest: the others differ from it only in depth or width, through the
+    same code (resnet18 stands for ResNet-34 to -152, vgg11 for VGG-13 to -19...). The
+    checks that rebuild a model for a second time (a save/load round trip, max pooling)
+    run on these; every entry still gets the reference count, its end points, the
+    minimum size, a forward and training step, the bad arguments and average pooling."""
+    best = {}
+    for name in NAMES:
+        key = _configuration(name)
+        if key not in best or info_of(name).params < info_of(best[key]).params:
+            best[key] = name
+    return sorted(best.values())
+
+
+REPRESENTATIVES = representatives()
+
+
 @pytest.fixture(scope="module", params=NAMES)
 def name(request):
     yield request.param
@@ -78,6 +101,10 @@ def main_output(out):
 def test_registry_is_populated():
     families = {info_of(n).family for n in NAMES}
     assert len(NAMES) >= 3 and "googlenet" in families
+    # Every family and builder configuration has its representative.
+    assert {info_of(n).family for n in REPRESENTATIVES} == families
+    assert {_configuration(n) for n in REPRESENTATIVES} == {_configuration(n) for n in NAMES}
+    assert "resnet18" in REPRESENTATIVES and "resnet152" not in REPRESENTATIVES
 
 
 def test_default_build_matches_reference(name):
@@ -94,14 +121,22 @@ def test_default_build_matches_reference(name):
     assert main_output(model.output).shape[-1] == info.default_classes
 
 
-@pytest.mark.parametrize("pooling", ["avg", "max"])
-def test_headless_with_pooling(name, pooling):
+def _check_headless(name, pooling):
     # The pooled features are the last feature map's channels, as the entry declares.
     model = keras_cnns.build(name, include_top=False, pooling=pooling,
                              input_shape=small_shape(name))
     assert info_of(name).last_channels is not None, f"{name} declares no last_channels"
     assert tuple(model.output.shape) == (None, info_of(name).last_channels)
     assert model.layers[-1].name == f"{pooling}_pool"
+
+
+def test_headless_with_average_pooling(name):
+    _check_headless(name, "avg")
+
+
+@pytest.mark.parametrize("name", REPRESENTATIVES, indirect=True)
+def test_headless_with_max_pooling(name):
+    _check_headless(name, "max")
 
 
 def test_every_declared_end_point_exists(name):
@@ -172,6 +207,7 @@ def test_forward_and_one_training_step(name, photos):
     assert not dead, f"{len(dead)} trainable weights got no gradient, e.g. {dead[:5]}"
 
 
+@pytest.mark.parametrize("name", REPRESENTATIVES, indirect=True)
 def test_keras_round_trip_safe_mode(name, photos, tmp_path):
     model = small_model(name)
     path = tmp_path / f"{name}.keras"
