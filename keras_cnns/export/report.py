@@ -240,7 +240,7 @@ def export(model, path, format="saved_model", *, optimize=False, quantize="none"
 
     from keras_cnns import __version__, registry
     from keras_cnns.atomic import atomic_dir, atomic_path, atomic_write
-    from keras_cnns.export import serving as serving_lib
+    import keras_cnns.export.serving as serving_lib
     from keras_cnns.export.optimize import optimize_model
     from keras_cnns.heads import inference_model
     from keras_cnns.validation import check_choice, check_float, check_positive_int
