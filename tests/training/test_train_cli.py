@@ -216,3 +216,80 @@ def test_mirrored_over_two_logical_cpus(tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert results["replicas"] == 2 and results["top1"] > 0.8
     assert (out / "best.keras").exists() and (out / "last.keras").exists()
+
+
+# --------------------------------------------------------------------------- checked exports
+
+@pytest.mark.slow
+def test_int8_export_agrees_runs_in_tflite_and_its_report_is_recomputable(trained_run, tmp_path):
+    import keras
+
+    from keras_cnns.data import digits_arrays
+    from keras_cnns.export import fixed_size_serving_model, tflite_interpreter
+
+    out, _, _ = trained_run
+    ckpt = out / "best.keras"
+    target = tmp_path / "lenet5.tflite"
+    assert main(["export", str(ckpt), str(target), "--quantize", "int8",
+                 "--calibration-images", "200"]) == 0
+    report = json.loads((tmp_path / "lenet5.tflite.json").read_text())
+    assert (report["format"], report["quantize"], report["calibration_images"]) == \
+        ("tflite", "int8", 200)
+    assert report["size_bytes"] == target.stat().st_size
+    # Full-integer: the convolutions and dense layers run in int8, nothing in float.
+    interp = tflite_interpreter(target)
+    dtypes = {t["index"]: t["dtype"] for t in interp.get_tensor_details()}
+    convs = [op for op in interp._get_ops_details()
+             if op["op_name"] in ("CONV_2D", "FULLY_CONNECTED")]
+    assert len(convs) == 5 and all(dtypes[op["inputs"][0]] == np.int8 for op in convs)
+    assert report["float_ops"] == {}
+    # Recompute on the held-out digits (LeNet: crop fraction 1, so the 32 px images as
+    # they are) with the TFLite interpreter and the Keras model.
+    _, _, x_te, y_te = digits_arrays(32)
+    runner = interp.get_signature_runner("serving_default")
+    got = np.concatenate([runner(images=x_te[i:i + 64])["probabilities"]
+                          for i in range(0, len(x_te), 64)])
+    model = keras.saving.load_model(ckpt, safe_mode=True)
+    want = np.asarray(fixed_size_serving_model(model)(x_te)["probabilities"])
+    agreement = float(np.mean(got.argmax(1) == want.argmax(1)))
+    assert agreement >= 0.97, agreement
+    assert report["images"] == len(y_te) == 360
+    assert report["agreement"] == pytest.approx(agreement, abs=1e-12)
+    assert report["export_top1"] == pytest.approx(np.mean(got.argmax(1) == y_te), abs=1e-12)
+    assert report["keras_top1"] == pytest.approx(np.mean(want.argmax(1) == y_te), abs=1e-12)
+    assert report["max_abs_prob_diff"] == pytest.approx(np.abs(got - want).max(), abs=1e-6)
+    assert report["max_abs_prob_diff"] > 0  # it really is quantised
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt, out_name", [("saved_model", "sm"), ("tflite", "m.tflite")])
+def test_export_below_min_agreement_is_refused_and_leaves_nothing(trained_run, tmp_path,
+                                                                  monkeypatch, capsys, fmt,
+                                                                  out_name):
+    from keras_cnns.export import report as report_lib
+
+    out, _, _ = trained_run
+    real = report_lib.runner
+
+    def shifted(fmt, path, num_threads=None):  # an export that is wrong on 1 image in 20
+        run = real(fmt, path, num_threads)
+
+        def call(x):
+            p = np.array(run(x))
+            p[::20] = np.roll(p[::20], 1, axis=1)
+            return p
+        return call
+
+    monkeypatch.setattr(report_lib, "runner", shifted)
+    target = tmp_path / out_name
+    assert main(["export", str(out / "best.keras"), str(target), "--format", fmt]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "export refused" in err[0] and "< min_agreement 0.99" in err[0]
+    assert os.listdir(tmp_path) == []  # no export, no report, no temp files
+    if fmt == "saved_model":
+        return
+    # The same export passes a bar it meets.
+    assert main(["export", str(out / "best.keras"), str(target), "--format", fmt,
+                 "--min-agreement", "0.9"]) == 0
+    report = json.loads(open(report_lib.report_path(str(target), fmt)).read())
+    assert 0.9 <= report["agreement"] <= 0.96 and report["min_agreement"] == 0.9
