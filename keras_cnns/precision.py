@@ -61,7 +61,11 @@ def _policy_name(layer):
 def model_precision(model):
     """The policy ``model``'s layers compute under: the mixed policy any of its layers has,
     else ``"float32"`` (the float32 heads of a mixed model do not count)."""
-    names = {_policy_name(layer) for layer in model.layers}
+    import keras
+
+    # An InputLayer takes the global policy whatever the model was saved with.
+    names = {_policy_name(layer) for layer in model.layers
+             if not isinstance(layer, keras.layers.InputLayer)}
     mixed = sorted(n for n in names if n.startswith("mixed"))
     return mixed[0] if mixed else "float32"
 
