@@ -139,3 +139,20 @@ def test_lrn_sums_in_float32_under_mixed_float16():
     out = np.asarray(layer(x))
     assert np.all(np.isfinite(out))
     np.testing.assert_allclose(out.astype(np.float32), ref, rtol=2e-3)
+
+
+def test_every_tuning_trial_builds_under_the_search_s_precision():
+    """keras-tuner clears the Keras session between trials, which resets the global
+    policy: the hypermodel sets it for each build itself."""
+    import keras_tuner
+
+    from tuning.hypermodel import HyperCNN
+
+    hyper = HyperCNN("lenet5", 10, (32, 32, 1), precision="mixed_float16")
+    keras.backend.clear_session()
+    model = hyper.build(keras_tuner.HyperParameters())
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert P.model_precision(model) == "mixed_float16"
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)  # Keras' compile
+    with pytest.raises(ValueError, match="precision"):
+        HyperCNN("lenet5", 10, (32, 32, 1), precision="float16")

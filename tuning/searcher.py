@@ -515,7 +515,7 @@ def _search(model_name, train, validation, tuner, max_trials, max_epochs, epochs
     if classes is None:
         classes = _infer_classes(train)
     hypermodel = HyperCNN(model_name, classes, input_shape, aux=aux,
-                          tune_learning_rate=tune_learning_rate, **fixed)
+                          tune_learning_rate=tune_learning_rate, precision=precision, **fixed)
     objective = objective or hypermodel.objective
     project_name = project_name or model_name
     project_dir = os.path.join(os.fspath(directory), project_name)
