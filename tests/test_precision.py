@@ -156,3 +156,32 @@ def test_every_tuning_trial_builds_under_the_search_s_precision():
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)  # Keras' compile
     with pytest.raises(ValueError, match="precision"):
         HyperCNN("lenet5", 10, (32, 32, 1), precision="float16")
+
+
+def test_the_multi_worker_loop_scales_the_loss_under_mixed_float16(digits_batch):
+    """distributed.fit_multi_worker's own step (here under the default strategy) scales
+    the loss before the gradient and lets the LossScaleOptimizer unscale it."""
+    import tensorflow as tf
+
+    from keras_cnns.training import distributed, recipes
+
+    x, y = digits_batch
+    recipe = recipes.get("fast")
+    with P.precision_policy("mixed_float16"):
+        keras.utils.set_random_seed(0)
+        model = keras_cnns.build("lenet5")
+    recipe.compile(model, steps_per_epoch=2)
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    scaled = []
+    scale_loss = model.optimizer.scale_loss
+    model.optimizer.scale_loss = lambda loss: scaled.append(loss) or scale_loss(loss)
+    before = [w.copy() for w in model.get_weights()]
+    train = tf.data.Dataset.from_tensor_slices((x, y)).batch(16).repeat()
+    history = distributed.fit_multi_worker(model, tf.distribute.get_strategy(), recipe, train,
+                                           tf.data.Dataset.from_tensor_slices((x, y)).batch(32),
+                                           epochs=1, steps_per_epoch=2, global_batch=16,
+                                           verbose=0)
+    assert np.isfinite(history[-1]["loss"]) and np.isfinite(history[-1]["val_loss"])
+    assert scaled, "the loop never scaled the loss"
+    assert int(model.optimizer.iterations.numpy()) == 2
+    assert all(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
