@@ -3,8 +3,8 @@
 Artefacts in ``output``: ``best.keras`` and ``last.keras`` (atomic), ``history.csv``
 (``epoch`` + Keras log names), ``logs/`` (TensorBoard), ``curves.png``,
 ``results.json`` (``model``, ``dataset``, ``epochs``, ``top1``, ``top5``, ``precision``,
-``command`` and more), ``run.json`` (what the directory holds, checked on reuse) and ``backup/``
-(the resumable state: weights, optimiser, finished epochs).
+``command`` and more), ``run.json`` (what the directory holds, checked on reuse) and
+``backup/`` (the resumable state: weights, optimiser, finished epochs).
 """
 
 from __future__ import annotations
