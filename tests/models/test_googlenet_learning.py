@@ -57,8 +57,9 @@ def test_paper_variant_reaches_90_percent():
 
 def score_at_smallest_size(precision):
     """googlenet_bn without aux heads at its minimum input, 32 px (the 8x8 digits need no
-    more): batch 64, Adam(1e-3), 4 epochs, seed 0, under ``precision``. Measured: 96.7 %
-    in float32 and in mixed_bfloat16."""
+    more): batch 64, Adam(1e-3), 4 epochs, seed 0, under ``precision``. Measured after
+    epochs 1-4: float32 78.6 / 94.2 / 96.4 / 96.7 %, mixed_bfloat16 75.8 / 87.2 / 94.4 /
+    96.7 %: the two part early and meet again by the fourth epoch, hence 4."""
     from keras_cnns.precision import precision_policy
 
     with precision_policy(precision):
