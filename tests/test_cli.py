@@ -10,7 +10,9 @@ import textwrap
 
 import pytest
 
+import keras_cnns
 from keras_cnns import cli
+from tests.helpers import cli_env
 
 CLI_DIR = os.path.dirname(cli.__file__)
 
@@ -137,15 +139,21 @@ _NO_TF_SCRIPT = textwrap.dedent("""
         sys.exit(0)
     argvs = [["--help"], ["--version"], ["list"], ["list", "--json"], ["list", "vgg*"],
              ["info", "googlenet"], ["info", "resnet50"]] + [[c, "--help"] for c in commands]
+    argvs += [["info", "lenet5"]]
+    import contextlib, io, os
     for argv in argvs:
         del attempts[:]
+        out = io.StringIO()
         try:
-            status = main(argv)
+            with contextlib.redirect_stdout(out):
+                status = main(argv)
         except SystemExit as exit:
             status = exit.code
         except BaseException as err:
             status = repr(err)
-        report[" ".join(argv)] = {"status": status, "attempts": list(attempts)}
+        report[" ".join(argv)] = {"status": status, "attempts": list(attempts),
+                                  "stdout": out.getvalue()}
+    report["TF_CPP_MIN_LOG_LEVEL"] = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
     print(json.dumps(report))
 """)
 
@@ -153,16 +161,29 @@ _NO_TF_SCRIPT = textwrap.dedent("""
 def test_metadata_commands_and_help_import_neither_tensorflow_nor_keras(tmp_path):
     script = tmp_path / "no_tf.py"
     script.write_text(_NO_TF_SCRIPT)
+    env = cli_env()
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                            timeout=300)
+                            timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     if "import keras_cnns.cli" in report:
         pytest.fail("import keras_cnns.cli asked for TensorFlow/Keras: "
                     + json.dumps(report["import keras_cnns.cli"], indent=1))
+    # The CLI silences TensorFlow's C++ start-up lines for whatever imports it later.
+    assert report.pop("TF_CPP_MIN_LOG_LEVEL") == "2"
     assert "train --help" in report and "convert --help" in report, sorted(report)
     bad = {argv: r for argv, r in report.items() if r.get("attempts") or r.get("status")}
     assert not bad, json.dumps(bad, indent=1)[:4000]
+    assert "--verbose" in report["--help"]["stdout"]
+    for command in ("train", "evaluate", "tune"):
+        assert "--precision" in report[f"{command} --help"]["stdout"]
+    # info still prints the reference figures: the paper's parameter counts (LeNet-5 at
+    # 10 classes, Caffe's bvlc_googlenet), which the matrix checks against built models.
+    for name, params in (("lenet5", 61_706), ("googlenet", 6_998_552)):
+        printed = report[f"info {name}"]["stdout"]
+        assert re.search(rf"^  parameters: +{params:,} reference$", printed, re.M), printed
+        assert keras_cnns.model_info(name).params == params
 
 
 def test_tensorflow_log_is_silenced_unless_asked_for(monkeypatch, capsys):

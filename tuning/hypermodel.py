@@ -32,8 +32,13 @@ class HyperCNN(keras_tuner.HyperModel):
     """
 
     def __init__(self, model_name, classes, input_shape, *, tune_learning_rate=True,
-                 name=None, **fixed):
+                 name=None, precision="float32", **fixed):
+        from keras_cnns.precision import check_precision
+
         info = registry.model_info(model_name)  # ValueError for an unknown name
+        # Each trial's model is built under this policy: keras-tuner calls
+        # keras.backend.clear_session() between trials, which resets the global policy.
+        self.precision = check_precision(precision)
         spaces.space_for(model_name)
         super().__init__(name=name or f"hyper_{model_name}", tunable=True)
         if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
@@ -92,8 +97,11 @@ class HyperCNN(keras_tuner.HyperModel):
         kwargs.update(self.build_kwargs)
         if self.aux:
             kwargs["aux"] = True
-        return registry.build(self.model_name, classes=self.classes,
-                              input_shape=self.input_shape, **kwargs)
+        from keras_cnns.precision import precision_policy
+
+        with precision_policy(self.precision):
+            return registry.build(self.model_name, classes=self.classes,
+                                  input_shape=self.input_shape, **kwargs)
 
     def build(self, hp):
         values = self.values(hp)

@@ -266,7 +266,8 @@ def _check_metadata(project_dir, meta, write):
     if os.path.exists(path):
         with open(path) as f:
             old = json.load(f)
-        for key in ("model", "tuner", "classes", "input_shape", "aux"):
+        old.setdefault("precision", "float32")  # searches written before --precision
+        for key in ("model", "tuner", "classes", "input_shape", "aux", "precision"):
             if old.get(key) != meta[key]:
                 raise ValueError(
                     f"directory {project_dir!r} holds a search of {key} {old.get(key)!r}, not "
@@ -430,7 +431,7 @@ def search(model_name, train=None, validation=None, *, tuner="random", max_trial
            max_epochs=None, epochs=2, batch_size=32, image_size=None, classes=None, aux=False,
            augment="none", directory=DEFAULT_DIRECTORY, project_name=None, objective=None,
            seed=None, hyperband_factor=3, steps_per_epoch=None, validation_steps=None,
-           tune_learning_rate=True, callbacks=None, verbose=1, **fixed):
+           tune_learning_rate=True, callbacks=None, verbose=1, precision="float32", **fixed):
     """Search ``model_name``'s filter counts and dropout (its family's space in
     :mod:`tuning.spaces`) with keras-tuner; returns ``(best_hyperparameters,
     best_model, results_table)``.
@@ -457,7 +458,25 @@ def search(model_name, train=None, validation=None, *, tuner="random", max_trial
     tuner's, shape's, classes') search raises ValueError. In keras-tuner's distributed
     mode a worker returns ``(None, None, table so far)``; the chief returns the results
     once every worker is done.
+
+    ``precision`` (``"float32"``, ``"mixed_bfloat16"``, ``"mixed_float16"``): Keras'
+    dtype policy every trial builds and trains under (:mod:`keras_cnns.precision`),
+    recorded with the search and restored afterwards.
     """
+    from keras_cnns.precision import check_precision, precision_policy
+
+    precision = check_precision(precision)
+    with precision_policy(precision):
+        return _search(model_name, train, validation, tuner, max_trials, max_epochs, epochs,
+                       batch_size, image_size, classes, aux, augment, directory, project_name,
+                       objective, seed, hyperband_factor, steps_per_epoch, validation_steps,
+                       tune_learning_rate, callbacks, verbose, precision, fixed)
+
+
+def _search(model_name, train, validation, tuner, max_trials, max_epochs, epochs, batch_size,
+            image_size, classes, aux, augment, directory, project_name, objective, seed,
+            hyperband_factor, steps_per_epoch, validation_steps, tune_learning_rate,
+            callbacks, verbose, precision, fixed):
     from keras_cnns import data
 
     role = distributed_role()
@@ -496,12 +515,12 @@ def search(model_name, train=None, validation=None, *, tuner="random", max_trial
     if classes is None:
         classes = _infer_classes(train)
     hypermodel = HyperCNN(model_name, classes, input_shape, aux=aux,
-                          tune_learning_rate=tune_learning_rate, **fixed)
+                          tune_learning_rate=tune_learning_rate, precision=precision, **fixed)
     objective = objective or hypermodel.objective
     project_name = project_name or model_name
     project_dir = os.path.join(os.fspath(directory), project_name)
     meta = {"model": model_name, "tuner": tuner, "classes": int(classes),
-            "input_shape": list(input_shape), "aux": aux,
+            "input_shape": list(input_shape), "aux": aux, "precision": precision,
             "objective": [objective.name, objective.direction],
             "hyperparameters": hypermodel.hyperparameter_names}
     _check_metadata(project_dir, meta, write=role != "worker")

@@ -88,6 +88,18 @@ def add_image_size_argument(p):
                    help="input side in pixels (default: the model's own)")
 
 
+#: keras_cnns.precision.PRECISIONS, spelled out so that the parser needs no import of the
+#: library (tests/test_precision.py pins the two together).
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+def add_precision_argument(p, what="compute"):
+    p.add_argument("--precision", default="float32", choices=PRECISIONS,
+                   help=f"Keras dtype policy to {what} under (default float32); "
+                        "mixed_bfloat16 pays on CPUs with AVX512_BF16 or AMX, mixed_float16 "
+                        "on GPUs with tensor cores (docs/precision.md)")
+
+
 def load_checkpoint(path, flag="CHECKPOINT"):
     """``keras.saving.load_model(path, safe_mode=True)``, with one-line errors."""
     if not os.path.exists(path):

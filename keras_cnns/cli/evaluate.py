@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from keras_cnns.cli.common import PROG, UsageError, add_dataset_arguments, load_checkpoint
+from keras_cnns.cli.common import (PROG, UsageError, add_dataset_arguments,
+                                   add_precision_argument, load_checkpoint)
 
 #: keras_cnns.data.SCHEMES, spelled out so that the parser needs no TensorFlow
 #: (tests/test_cli.py pins the two together).
@@ -19,6 +20,7 @@ def add_parsers(sub):
     add_dataset_arguments(p)
     p.add_argument("--tta", default="center", choices=TTA_SCHEMES, help="test-time views")
     p.add_argument("--batch-size", type=int, default=144, help="crops per forward pass")
+    add_precision_argument(p, "evaluate")
     p.add_argument("--output", default=None, help="JSON file (default: beside CHECKPOINT)")
     p.set_defaults(func=run)
 
@@ -31,6 +33,11 @@ def run(args):
 
     check_positive_int("--batch-size", args.batch_size)
     model = load_checkpoint(args.checkpoint)
+
+    from keras_cnns.precision import model_precision, with_precision
+
+    saved = model_precision(model)
+    model = with_precision(model, args.precision)  # the same weights, computed as asked
 
     from keras_cnns import heads as aux_lib
     from keras_cnns.data import evaluate_tta
@@ -48,10 +55,11 @@ def run(args):
     except ValueError as err:
         raise UsageError(f"{PROG}: error: --tta {args.tta}: {err}") from None
     out = {"checkpoint": os.path.abspath(args.checkpoint), "model": model.name,
-           "dataset": args.dataset, "tta": args.tta, **result}
+           "dataset": args.dataset, "tta": args.tta, "precision": args.precision,
+           "checkpoint_precision": saved, **result}
     print(f"{model.name} on {desc}, {args.tta}: top-1 {result['top1']:.4f}, top-5 "
           f"{result['top5']:.4f} ({result['images']} images, {result['crops_per_image']} "
-          f"view(s) each, {result['seconds']:.1f} s)")
+          f"view(s) each, {args.precision}, {result['seconds']:.1f} s)")
     path = args.output or (os.path.splitext(args.checkpoint)[0] + f".evaluate-{args.tta}.json")
     atomic_write_text(path, json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from keras_cnns.cli.common import (PROG, add_dataset_arguments, add_image_size_argument,
-                                   add_model_argument)
+                                   add_model_argument, add_precision_argument)
 
 
 def add_parsers(sub):
@@ -29,6 +29,7 @@ def add_parsers(sub):
     p.add_argument("--aux", action=argparse.BooleanOptionalAction, default=None,
                    help="train with the aux heads (default: on for models that have them)")
     p.add_argument("--seed", type=int, default=0)
+    add_precision_argument(p, "train")
     p.add_argument("--output", default=None, help="run directory (default: runs/MODEL)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --output from its last finished epoch")
@@ -63,7 +64,7 @@ def run(args):
               epochs=args.epochs, batch_size=args.batch_size, image_size=args.image_size,
               aux=args.aux, seed=args.seed, output=output, resume=args.resume,
               overwrite=args.overwrite, strategy=args.strategy, cpu_replicas=args.cpu_replicas,
-              verbose=args.verbose, command=command)
+              verbose=args.verbose, command=command, precision=args.precision)
     except TrainingDiverged as err:
         print(f"{PROG} train: {err}", file=sys.stderr)
         return 1

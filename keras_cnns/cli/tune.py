@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from keras_cnns.cli.common import add_dataset_arguments, add_image_size_argument
+from keras_cnns.cli.common import (add_dataset_arguments, add_image_size_argument,
+                                   add_precision_argument)
 
 VALIDATION_SPLITS = ("validation", "val", "test")
 
@@ -37,6 +38,7 @@ def add_parsers(sub):
                    help="training augmentation preset (keras_cnns.data.PRESETS, or 'auto'; "
                         "default none)")
     p.add_argument("--seed", type=int, default=None)
+    add_precision_argument(p, "train every trial")
     p.add_argument("--directory", default="tuning_runs", help="default: tuning_runs")
     p.add_argument("--project-name", default=None, help="default: the model name")
     p.add_argument("--steps-per-epoch", type=int, default=None)
@@ -92,7 +94,7 @@ def run(args):
         image_size=args.image_size, aux=args.aux, augment=args.augment,
         directory=args.directory, project_name=args.project_name, seed=args.seed,
         steps_per_epoch=args.steps_per_epoch, validation_steps=args.validation_steps,
-        verbose=2 if args.quiet else 1)
+        verbose=2 if args.quiet else 1, precision=args.precision)
     project_dir = os.path.join(args.directory, args.project_name or args.model)
     print()
     if role == "worker":

@@ -140,6 +140,7 @@ def fit_multi_worker(model, strategy, recipe, train_ds, eval_ds, epochs, steps_p
     losses = {k: recipe.make_loss(not aux_lib.is_softmax(t)) for k, t in outputs.items()}
     probs = {k: aux_lib.is_softmax(t) for k, t in outputs.items()}
     optimizer = model.optimizer
+    scaling = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = \
         tf.data.experimental.AutoShardPolicy.DATA
@@ -166,7 +167,10 @@ def fit_multi_worker(model, strategy, recipe, train_ds, eval_ds, epochs, steps_p
             if model.losses:
                 # L2 terms once per step overall: each replica adds 1/replicas of them.
                 loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
-        grads = tape.gradient(loss, model.trainable_variables)
+            # mixed_float16: the LossScaleOptimizer scales the loss here and unscales (and
+            # skips non-finite steps) in apply_gradients.
+            scaled = optimizer.scale_loss(loss) if scaling else loss
+        grads = tape.gradient(scaled, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         stats = {"loss_sum": tf.reduce_sum(per_example), "count": tf.cast(tf.size(per_example),
                                                                           tf.float32)}

@@ -102,7 +102,8 @@ class Recipe(RecipeSpec):
         Aux models get one loss per head, ``loss_weights`` from ``aux_loss_weights=``,
         the recipe or the registry (``keras_cnns.aux_loss_weights``), and accuracy
         per head (top-5 on ``"main"``). ``steps_per_epoch`` is needed by step
-        schedules. Weight decay: see :mod:`keras_cnns.training.regularizers`.
+        schedules. Weight decay: see :mod:`keras_cnns.training.regularizers`. A model
+        built under ``mixed_float16`` gets ``keras.optimizers.LossScaleOptimizer``.
         Returns the model.
         """
         if not isinstance(model, keras.Model):
@@ -114,6 +115,9 @@ class Recipe(RecipeSpec):
             apply_l2_weight_decay(model, 0.0)
             if self.weight_decay:
                 decoupled_weight_decay(optimizer, model, self.weight_decay)
+        if getattr(model.dtype_policy, "name", None) == "mixed_float16":
+            # float16's 5 exponent bits underflow small gradients: dynamic loss scaling.
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         keys = aux_lib.output_keys(model)
         if keys:
             weights = (dict(aux_loss_weights) if aux_loss_weights is not None

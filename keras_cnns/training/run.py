@@ -2,9 +2,9 @@
 
 Artefacts in ``output``: ``best.keras`` and ``last.keras`` (atomic), ``history.csv``
 (``epoch`` + Keras log names), ``logs/`` (TensorBoard), ``curves.png``,
-``results.json`` (``model``, ``dataset``, ``epochs``, ``top1``, ``top5``, ``command``
-and more), ``run.json`` (what the directory holds, checked on reuse) and ``backup/``
-(the resumable state: weights, optimiser, finished epochs).
+``results.json`` (``model``, ``dataset``, ``epochs``, ``top1``, ``top5``, ``precision``,
+``command`` and more), ``run.json`` (what the directory holds, checked on reuse) and
+``backup/`` (the resumable state: weights, optimiser, finished epochs).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from keras_cnns.atomic import directory_lock
+from keras_cnns.precision import check_precision, precision_policy
 from keras_cnns.validation import check_positive_int
 
 __all__ = ["train", "TrainingDiverged", "resolve_dataset", "held_out_metrics", "RUN_FILE"]
@@ -121,6 +122,7 @@ def _check_output(output, meta, resume, overwrite):
     if os.path.exists(path):
         with open(path) as f:
             old = json.load(f)
+        old.setdefault("precision", "float32")  # runs written before --precision existed
         same = all(old.get(k) == meta[k] for k in ("model", "dataset", "image_size", "aux",
                                                    "classes"))
         if overwrite:
@@ -134,6 +136,11 @@ def _check_output(output, meta, resume, overwrite):
         if not resume:
             raise ValueError(f"--output {output!r} already holds a run of {meta['model']!r}; "
                              "pass --resume to continue it, or --overwrite to start over")
+        if old["precision"] != meta["precision"]:
+            # The backup holds the optimiser's state, loss-scaled or not.
+            raise ValueError(f"--precision {meta['precision']}: the run in --output {output!r} "
+                             f"was trained with --precision {old['precision']}; resume it with "
+                             "that (or --overwrite)")
         return old
     if os.path.isdir(output) and any(f in os.listdir(output) for f in
                                      ("best.keras", "last.keras", "history.csv", "backup")):
@@ -157,10 +164,24 @@ def _clear_run(output):
 
 def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=None,
           batch_size=None, image_size=None, aux=None, seed=0, output="run", resume=False,
-          overwrite=False, strategy="default", cpu_replicas=None, verbose=1, command=None):
+          overwrite=False, strategy="default", cpu_replicas=None, verbose=1, command=None,
+          precision="float32"):
     """Train registry model ``model_name`` on ``dataset`` with ``recipe`` into
     ``output``; returns the ``results.json`` dict. Raises ValueError (naming the flag)
-    for bad input and :class:`TrainingDiverged` for a NaN loss."""
+    for bad input and :class:`TrainingDiverged` for a NaN loss.
+
+    ``precision``: ``"float32"``, ``"mixed_bfloat16"`` or ``"mixed_float16"``
+    (:mod:`keras_cnns.precision`): Keras' global dtype policy while the model is built
+    and trained, restored afterwards."""
+    precision = check_precision(precision, "--precision")
+    with precision_policy(precision):
+        return _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size,
+                      aux, seed, output, resume, overwrite, strategy, cpu_replicas, verbose,
+                      command, precision)
+
+
+def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size, aux, seed,
+           output, resume, overwrite, strategy, cpu_replicas, verbose, command, precision):
     import keras
 
     from keras_cnns import registry
@@ -203,7 +224,7 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
     train_src, test_src, class_names, data_desc = resolve_dataset(dataset, data_dir, size)
     classes = len(class_names)
     meta = {"model": model_name, "dataset": dataset, "image_size": size, "aux": aux,
-            "classes": classes, "recipe": rec.name}
+            "classes": classes, "recipe": rec.name, "precision": precision}
     output = os.path.abspath(output)
     # One run at a time per --output (the chief's lock; dropped by the OS if it dies).
     with contextlib.ExitStack() as lock:
@@ -244,7 +265,7 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
                   f"{channels}, {classes} classes{', aux heads' if aux else ''}) on {data_desc}",
                   flush=True)
             print(rec.describe(), flush=True)
-            print(f"strategy {strat_desc}; global batch {batch_size} "
+            print(f"precision {precision}; strategy {strat_desc}; global batch {batch_size} "
                   f"({batch_size // replicas} per replica), {steps} steps per epoch, {epochs} "
                   f"epochs -> {output}", flush=True)
 
@@ -319,7 +340,8 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
             "command": command or " ".join(shlex.quote(a) for a in sys.argv),
             "held_out_images": metrics["images"], "recipe": rec.name, "image_size": size,
             "aux": aux, "batch_size": batch_size, "replicas": replicas, "strategy": strategy,
-            "seed": seed, "classes": class_names, "seconds": round(time.time() - t_start, 1),
+            "seed": seed, "classes": class_names, "precision": precision,
+            "seconds": round(time.time() - t_start, 1),
         }
         if not chief:
             return results

@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 import keras_cnns
+from keras_cnns.precision import precision_policy
 from tests.helpers import small_photos
 
 # ResNet-1202 (4,212 layers) takes about half a minute per build: its own module
@@ -228,10 +229,56 @@ def test_keras_round_trip_safe_mode(name, photos, tmp_path):
 
 
 def one_per_family():
+    """The smallest entry (fewest parameters) of each family."""
     seen = {}
     for name in NAMES:
-        seen.setdefault(info_of(name).family, name)
+        family = info_of(name).family
+        if family not in seen or info_of(name).params < info_of(seen[family]).params:
+            seen[family] = name
     return sorted(seen.values())
+
+
+def biases_into_batch_norm(model):
+    """Paths of the biases of layers feeding a BatchNormalization: BN subtracts the batch
+    mean, so their gradient is zero (float32 rounding leaves ~1e-9; bfloat16 exactly 0)."""
+    paths = set()
+    for layer in model.layers:
+        bias = getattr(layer, "bias", None)
+        nodes = getattr(layer, "_outbound_nodes", [])
+        if bias is not None and nodes and all(
+                isinstance(n.operation, keras.layers.BatchNormalization) for n in nodes):
+            paths.add(bias.path)
+    return paths
+
+
+@pytest.mark.parametrize("name", one_per_family())
+def test_mixed_bfloat16_forward_and_one_training_step(name, photos):
+    """Each family under mixed_bfloat16 (keras_cnns.precision): 16-bit convolutions, float32
+    variables, heads and loss; one real gradient step changes every trainable weight's
+    gradient from zero, and the global policy is float32 again afterwards."""
+    with precision_policy("mixed_bfloat16"):
+        keras.utils.set_random_seed(0)
+        model = keras_cnns.build(name, input_shape=small_shape(name), classes=CLASSES,
+                                 **GRADIENT_CHECK_KWARGS.get(name, {}))
+    assert keras.mixed_precision.global_policy().name == "float32"
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert convs and all(layer.compute_dtype == "bfloat16" for layer in convs)
+    assert all(v.dtype == "float32" for v in model.trainable_weights)
+    x = real_batch(photos, name)
+    y = tf.constant([0, 2])
+    with tf.GradientTape() as tape:
+        out = model(x, training=True)
+        heads = list(out.values()) if isinstance(out, dict) else [out]
+        assert all(h.dtype == tf.float32 for h in heads)
+        loss = tf.add_n([tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, h))
+                         for h in heads])
+    assert np.isfinite(float(loss))
+    grads = tape.gradient(loss, model.trainable_weights)
+    exempt = biases_into_batch_norm(model)
+    assert all(np.all(np.isfinite(np.asarray(g))) for g in grads if g is not None)
+    dead = [w.path for w, g in zip(model.trainable_weights, grads)
+            if w.path not in exempt and (g is None or not np.any(np.asarray(g)))]
+    assert not dead, f"{len(dead)} trainable weights got no finite gradient, e.g. {dead[:5]}"
 
 
 @pytest.mark.parametrize("name", one_per_family())

@@ -293,3 +293,60 @@ def test_export_below_min_agreement_is_refused_and_leaves_nothing(trained_run, t
                  "--min-agreement", "0.9"]) == 0
     report = json.loads(open(report_lib.report_path(str(target), fmt)).read())
     assert 0.9 <= report["agreement"] <= 0.96 and report["min_agreement"] == 0.9
+
+@pytest.fixture(scope="module")
+def bf16_run(tmp_path_factory):
+    """The trained_run's recipe and seed through the Python API, under mixed_bfloat16."""
+    from keras_cnns.training.run import train
+
+    out = tmp_path_factory.mktemp("lenet5_bf16")
+    results = train("lenet5", dataset="digits", recipe="fast", seed=0, output=str(out),
+                    verbose=0, precision="mixed_bfloat16")
+    return out, results
+
+
+@pytest.mark.slow
+def test_mixed_bfloat16_run_learns_within_one_point_and_records_its_precision(
+        trained_run, bf16_run):
+    import keras
+
+    out, results = bf16_run
+    assert keras.mixed_precision.global_policy().name == "float32"  # no leak
+    fp32 = json.loads((trained_run[0] / "results.json").read_text())
+    assert fp32["precision"] == "float32" and fp32["seed"] == results["seed"] == 0
+    assert json.loads((trained_run[0] / "run.json").read_text())["precision"] == "float32"
+    assert json.loads((out / "results.json").read_text()) == results
+    assert results["precision"] == "mixed_bfloat16"
+    assert json.loads((out / "run.json").read_text())["precision"] == "mixed_bfloat16"
+    assert abs(results["top1"] - fp32["top1"]) <= 0.01, (results["top1"], fp32["top1"])
+    # The checkpoint keeps its policies: bfloat16 layers, float32 head and variables.
+    model = keras.saving.load_model(out / "best.keras", safe_mode=True)
+    assert model.get_layer("C1").compute_dtype == "bfloat16"
+    assert model.layers[-1].compute_dtype == "float32"
+    # --resume under another precision is refused (the backup holds the optimiser's state).
+    from keras_cnns.training.run import train
+
+    with pytest.raises(ValueError, match="--precision mixed_bfloat16"):
+        train("lenet5", recipe="fast", seed=0, output=str(out), verbose=0, resume=True)
+
+
+@pytest.mark.slow
+def test_checkpoints_evaluate_under_another_precision(trained_run, bf16_run, capsys):
+    """A bfloat16 checkpoint evaluated in float32, and a float32 one in mixed_bfloat16 and
+    mixed_float16: the same weights, top-1 within a point of the run's own figure."""
+    runs = {"mixed_bfloat16": bf16_run[0], "float32": trained_run[0]}
+    for saved, precision in (("mixed_bfloat16", "float32"), ("float32", "mixed_bfloat16"),
+                             ("float32", "mixed_float16")):
+        out = runs[saved]
+        target = out / f"as-{precision}.json"
+        assert main(["evaluate", str(out / "best.keras"), "--precision", precision,
+                     "--output", str(target)]) == 0
+        got = json.loads(target.read_text())
+        assert got["precision"] == precision and got["checkpoint_precision"] == saved
+        best = json.loads((out / "best.json").read_text())
+        own = best.get("val_accuracy")
+        assert own is not None, best
+        assert abs(got["top1"] - own) <= 0.01, (saved, precision, got["top1"], own)
+    import keras
+
+    assert keras.mixed_precision.global_policy().name == "float32"
