@@ -230,6 +230,10 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
             except ValueError as err:
                 raise ValueError(f"MODEL {model_name} at --image-size {size}"
                                  f"{' with --aux' if aux else ''}: {err}") from None
+            # Class names, registry name, input size, preprocessing: in every .keras saved.
+            from keras_cnns.checkpoint import attach_run_metadata
+            model = attach_run_metadata(model, class_names=class_names, name=model_name,
+                                        dataset=dataset)
             rec.compile(model, steps_per_epoch=steps)
         if chief:
             if overwrite:
