@@ -140,6 +140,13 @@ def test_predict_cli_bad_images_fail_or_skip(run, pngs, tmp_path, capsys):
         sorted(os.path.basename(f) for f in files[:3])
 
 
+def test_predict_parser_names_the_evaluation_schemes():
+    from keras_cnns.cli import predict
+    from keras_cnns.data import SCHEMES
+
+    assert predict.TTA_SCHEMES == tuple(SCHEMES)
+
+
 def test_predict_cli_refuses_bad_arguments(run, tmp_path, capsys):
     assert main(["predict", "lenet5", str(tmp_path)]) == 2  # no images, checked first
     assert "no image files" in capsys.readouterr().err
@@ -206,8 +213,12 @@ def test_curves_mark_the_best_epoch(run, tmp_path):
     history = {"loss": [1.0, 0.5, 0.4], "val_accuracy": [0.5, 0.9, 0.8]}
     assert best_epoch(history) == (1, "val_accuracy")
     fig = plot_history(history)
-    assert all(any("best epoch 2" in t.get_text() for t in ax.get_legend().get_texts())
-               for ax in fig.axes if ax.get_legend())
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == 2
+    assert all([t.get_text() for t in ax.texts] == ["best epoch 2"] for ax in panels)
+    for ax in panels:
+        (segment,) = [s for c in ax.collections for s in c.get_segments()]
+        assert segment[0][0] == segment[1][0] == 2  # a vertical line at epoch 2
     rows = json.loads((run / "best.json").read_text())
     assert best_epoch(str(run / "history.csv"))[0] == rows["epoch"]
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from keras_cnns.cli.common import PROG, UsageError, load_checkpoint
-from keras_cnns.cli.evaluate import TTA_SCHEMES
+
+#: keras_cnns.data.SCHEMES, spelled out so that the parser needs no TensorFlow
+#: (tests/test_predict.py pins the two together).
+TTA_SCHEMES = ("center", "alexnet-10", "googlenet-144", "vgg-dense")
 
 BAD_IMAGES = ("fail", "skip")
 PROGRESS_FROM = 50  # images: a progress bar on folders at least this large

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-
 __all__ = ["write_class_report"]
 
 
@@ -12,6 +10,8 @@ def write_class_report(result, class_names, json_path, title=None, pairs=5):
     """From ``evaluate_tta(..., return_probabilities=True)``'s ``result``: write the
     confusion picture and the per-class CSV next to ``json_path`` (same stem), print the
     ``pairs`` most-confused (true -> predicted) pairs. Returns the two paths."""
+    import os
+
     from keras_cnns.atomic import atomic_write
     from keras_cnns.data.metrics import (confusion_matrix, most_confused, per_class,
                                          per_class_csv)

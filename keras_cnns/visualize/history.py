@@ -140,8 +140,11 @@ def plot_history(history_or_csv, path=None, title=None):
         best_x = epochs[best] + 1 if best < len(epochs) else best + 1
     for ax, panel in zip(axes, order):
         if best_x is not None:  # the epoch best.keras comes from
-            ax.axvline(best_x, color="0.4", linestyle=":", linewidth=1,
-                       label=f"best epoch {best_x} ({monitor})")
+            ax.vlines(best_x, 0, 1, transform=ax.get_xaxis_transform(), colors="0.4",
+                      linestyles=":", linewidth=1)
+            ax.annotate(f"best epoch {best_x}", (best_x, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(2, -2), textcoords="offset points", ha="left", va="top",
+                        fontsize=7, color="0.3")
         for line, split, values in sorted(panels[panel], key=lambda t: (t[0], t[1] != "train")):
             colour = colours.setdefault(line, palette[len(colours) % len(palette)])
             xs = [epochs[i] + 1 if i < len(epochs) else i + 1 for i in range(len(values))]
