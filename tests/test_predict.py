@@ -157,8 +157,10 @@ def test_predict_cli_refuses_bad_arguments(run, tmp_path, capsys):
     assert "--top-k" in capsys.readouterr().err
 
 
-def test_evaluate_writes_confusion_and_per_class(run, tmp_path, capsys):
+def test_evaluate_writes_confusion_and_per_class(run, pngs, tmp_path, capsys):
     import keras
+
+    import keras_cnns
 
     from keras_cnns.data import digits, evaluate_tta
     from keras_cnns.data.metrics import confusion_matrix
@@ -173,8 +175,8 @@ def test_evaluate_writes_confusion_and_per_class(run, tmp_path, capsys):
     assert [r["class"] for r in rows] == DIGIT_NAMES
     support = np.array([int(r["support"]) for r in rows])
     assert support.sum() == summary["images"] == 360
-    ev = evaluate_tta(keras.saving.load_model(run / "best.keras", safe_mode=True),
-                      digits(32, "test"), "center", verbose=0, return_probabilities=True)
+    model = keras.saving.load_model(run / "best.keras", safe_mode=True)
+    ev = evaluate_tta(model, digits(32, "test"), "center", verbose=0, return_probabilities=True)
     m = confusion_matrix(ev["probabilities"], ev["labels"])
     manual = np.zeros((10, 10), int)
     for t, p in zip(ev["labels"], ev["probabilities"].argmax(-1)):
@@ -184,6 +186,13 @@ def test_evaluate_writes_confusion_and_per_class(run, tmp_path, capsys):
     np.testing.assert_allclose(top1, np.diag(m) / support, rtol=1e-5)
     assert (top1 * support).sum() / 360 == pytest.approx(summary["top1"], abs=1e-6)
     assert all(float(r["top5"]) >= float(r["top1"]) for r in rows)
+    # the command's per-class top-1 is what `predict` finds on the same digits as PNG files
+    _, files, index, y_test = pngs
+    top1_files = np.array([r["predictions"][0]["index"]
+                           for r in keras_cnns.predict(model, files, top_k=1)])
+    y_files = y_test[index]
+    np.testing.assert_allclose([np.mean(top1_files[y_files == c] == c) for c in range(10)],
+                               top1, rtol=1e-5)
     off = m - np.diag(np.diag(m))
     t, p = np.unravel_index(off.argmax(), off.shape)
     if off.max():
