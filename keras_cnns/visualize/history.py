@@ -134,7 +134,7 @@ def plot_history(history_or_csv, path=None, title=None):
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     colours = {}
     palette = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7"]
-    best, monitor = best_epoch(history_or_csv)
+    best, _ = best_epoch(history_or_csv)
     best_x = None
     if best is not None:
         best_x = epochs[best] + 1 if best < len(epochs) else best + 1
