@@ -31,6 +31,8 @@ _EXPORTS = {
     "preprocessing": "keras_cnns.preprocess",
     "export_saved_model": "keras_cnns.export",
     "decode_predictions": "keras_cnns.weights.labels",
+    "predict": "keras_cnns.inference",
+    "attach_run_metadata": "keras_cnns.checkpoint", "read_run_metadata": "keras_cnns.checkpoint",
     # subpackages and modules
     "layers": "keras_cnns.layers:", "blocks": "keras_cnns.blocks:",
     "models": "keras_cnns.models:", "registry": "keras_cnns.registry:",
@@ -41,6 +43,7 @@ _EXPORTS = {
     "profiler": "keras_cnns.profiler:", "features": "keras_cnns.features:",
     "export": "keras_cnns.export:", "atomic": "keras_cnns.atomic:",
     "validation": "keras_cnns.validation:",
+    "inference": "keras_cnns.inference:", "checkpoint": "keras_cnns.checkpoint:",
 }
 _getattr, _dir = lazy_exports(__name__, _EXPORTS)
 

@@ -407,6 +407,9 @@ def test_cli_convert_writes_a_loadable_keras_file(photos, tmp_path, capsys):
     assert "52 tensors loaded" in capsys.readouterr().out
     assert sorted(os.listdir(tmp_path)) == ["sq.keras", "sq.pth"]  # no temporary left
     model = keras.saving.load_model(out, safe_mode=True)
+    meta = keras_cnns.read_run_metadata(model)  # the ImageNet names travel in the file
+    assert meta["label_source"] == "checkpoint" and meta["class_names"][0] == "tench"
+    assert meta["name"] == "squeezenet1_1" and meta["input_shape"] == [64, 64, 3]
     x_ours, x_theirs = inputs(photos, 64, keras_cnns.model_info("squeezenet1_1").preprocessing)
     probs = np.asarray(model(x_ours, training=False))
     theirs = torch.softmax(torch.from_numpy(torch_outputs(tm, x_theirs)["main"]), -1).numpy()

@@ -14,13 +14,14 @@ from __future__ import annotations
 import sys
 
 from keras_cnns.cli import convert, demo, evaluate, export, models, train, tune, visualize
+from keras_cnns.cli import predict
 from keras_cnns.cli.common import PROG, Parser, UsageError, VersionAction, quiet_tensorflow
 from keras_cnns.cli.common import run_command
 
 __all__ = ["main", "build_parser", "PROG", "UsageError"]
 
 #: The command modules, in the order of ``keras-cnns --help``.
-COMMANDS = (models, demo, train, evaluate, export, tune, visualize, convert)
+COMMANDS = (models, demo, train, evaluate, predict, export, tune, visualize, convert)
 
 
 def build_parser():

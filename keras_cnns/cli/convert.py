@@ -65,6 +65,14 @@ def run(args):
         print(f"{PROG} convert: warning: {len(report.unused)} checkpoint tensors not used: "
               f"{', '.join(report.unused[:6])}{' ...' if len(report.unused) > 6 else ''}",
               file=sys.stderr)
+    from keras_cnns import heads
+    from keras_cnns.checkpoint import attach_run_metadata  # ImageNet names travel with it
+    from keras_cnns.weights.labels import imagenet_classes
+
+    names = [c[1] for c in imagenet_classes()]
+    classes = heads.inference_model(model).outputs[0].shape[-1]
+    model = attach_run_metadata(model, class_names=names if classes == len(names) else None,
+                                source=f"torchvision {args.name}")
     atomic_save_model(model, args.output)
     print(f"{args.output}: {report}")
     return 0

@@ -51,7 +51,8 @@ def run(args):
         raise UsageError(f"{PROG}: error: --dataset {args.dataset!r} has {len(names)} classes "
                          f"but the checkpoint's model has {classes} outputs")
     try:
-        result = evaluate_tta(model, test, args.tta, batch_size=args.batch_size, verbose=0)
+        result = evaluate_tta(model, test, args.tta, batch_size=args.batch_size, verbose=0,
+                              return_probabilities=True)
     except ValueError as err:
         raise UsageError(f"{PROG}: error: --tta {args.tta}: {err}") from None
     out = {"checkpoint": os.path.abspath(args.checkpoint), "model": model.name,
@@ -61,6 +62,10 @@ def run(args):
           f"{result['top5']:.4f} ({result['images']} images, {result['crops_per_image']} "
           f"view(s) each, {args.precision}, {result['seconds']:.1f} s)")
     path = args.output or (os.path.splitext(args.checkpoint)[0] + f".evaluate-{args.tta}.json")
+    from keras_cnns.cli.reading import write_class_report  # confusion.png, per_class.csv
+
+    write_class_report(result, names, path, title=f"{model.name}, {args.tta}")
+    out = {k: v for k, v in out.items() if k not in ("probabilities", "labels")}
     atomic_write_text(path, json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
     return 0

@@ -251,6 +251,10 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
             except ValueError as err:
                 raise ValueError(f"MODEL {model_name} at --image-size {size}"
                                  f"{' with --aux' if aux else ''}: {err}") from None
+            # Class names, registry name, input size, preprocessing: in every .keras saved.
+            from keras_cnns.checkpoint import attach_run_metadata
+            model = attach_run_metadata(model, class_names=class_names, name=model_name,
+                                        dataset=dataset)
             rec.compile(model, steps_per_epoch=steps)
         if chief:
             if overwrite:

@@ -16,6 +16,7 @@ TensorFlow, Keras and matplotlib are imported inside the functions that need the
 
 from keras_cnns.visualize.architecture import (architecture_items, draw_architecture,
                                                plot_architecture)
+from keras_cnns.visualize.confusion import plot_confusion
 from keras_cnns.visualize.gradcam import grad_cam
 from keras_cnns.visualize.history import plot_history
 from keras_cnns.visualize.maps import (channel_sum_heatmap, feature_maps, model_view, overlay,
@@ -29,6 +30,7 @@ __all__ = [
     "save_overlay",
     "model_view",
     "plot_history",
+    "plot_confusion",
     "plot_architecture",
     "architecture_items",
     "draw_architecture",

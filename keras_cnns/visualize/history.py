@@ -93,14 +93,33 @@ def _panel_and_line(key):
     return metric, head, split
 
 
+#: What "best" means, first present wins: the monitor of ``keras-cnns train``'s best.keras.
+BEST_MONITORS = (("val_main_accuracy", "max"), ("val_accuracy", "max"), ("val_main_loss", "min"),
+                 ("val_loss", "min"))
+
+
+def best_epoch(history_or_csv):
+    """``(index, monitor)`` of the best epoch: the first epoch with the highest validation
+    accuracy (``val_main_accuracy`` for aux models), as ``best.keras`` is chosen, else the
+    lowest validation loss; ``(None, None)`` without validation columns. ``index`` counts
+    the rows from 0."""
+    _, data = _read_history(history_or_csv)
+    for key, mode in BEST_MONITORS:
+        values = np.asarray(data.get(key, []), dtype="float64")
+        if values.size and np.isfinite(values).any():
+            clean = np.where(np.isfinite(values), values, -np.inf if mode == "max" else np.inf)
+            return int(np.argmax(clean) if mode == "max" else np.argmin(clean)), key
+    return None, None
+
+
 def plot_history(history_or_csv, path=None, title=None):
     """Plot training curves: one panel per quantity (loss, then each metric), a line per
     head (``main``, ``aux1``, ...; ``total`` for the weighted sum), solid for training,
     dashed for validation. Accepts a ``keras.callbacks.History``, its ``.history``
     dict, a list of row dicts with an ``epoch`` key, or a CSV path with an ``epoch``
     column (``keras.callbacks.CSVLogger``, a run's ``history.csv``); text columns are
-    skipped. Returns the figure; ``path`` saves it as PNG (atomically), ``title`` goes
-    above the panels."""
+    skipped. A dotted line marks the best epoch (:func:`best_epoch`). Returns the figure;
+    ``path`` saves it as PNG (atomically), ``title`` goes above the panels."""
     if path is not None:
         path = _check_out_path(path)
     epochs, data = _read_history(history_or_csv)
@@ -115,7 +134,17 @@ def plot_history(history_or_csv, path=None, title=None):
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     colours = {}
     palette = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7"]
+    best, _ = best_epoch(history_or_csv)
+    best_x = None
+    if best is not None:
+        best_x = epochs[best] + 1 if best < len(epochs) else best + 1
     for ax, panel in zip(axes, order):
+        if best_x is not None:  # the epoch best.keras comes from
+            ax.vlines(best_x, 0, 1, transform=ax.get_xaxis_transform(), colors="0.4",
+                      linestyles=":", linewidth=1)
+            ax.annotate(f"best epoch {best_x}", (best_x, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(2, -2), textcoords="offset points", ha="left", va="top",
+                        fontsize=7, color="0.3")
         for line, split, values in sorted(panels[panel], key=lambda t: (t[0], t[1] != "train")):
             colour = colours.setdefault(line, palette[len(colours) % len(palette)])
             xs = [epochs[i] + 1 if i < len(epochs) else i + 1 for i in range(len(values))]
