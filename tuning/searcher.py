@@ -488,7 +488,7 @@ def search(model_name, train=None, validation=None, *, tuner="random", max_trial
     if train is None:
         train = data.digits(image_size or info.crop_size, "train")
     if validation is None:
-        validation = data.digits(image_size or info.crop_size, "test")
+        validation = data.digits(image_size or info.crop_size, "validation")
     _check_source("train", train)
     _check_source("validation", validation)
 

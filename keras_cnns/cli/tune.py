@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from keras_cnns.cli.common import add_dataset_arguments, add_image_size_argument
-
-VALIDATION_SPLITS = ("validation", "val", "test")
+from keras_cnns.cli.common import (add_bad_images_argument, add_dataset_arguments,
+                                   add_image_size_argument, add_split_arguments)
 
 
 def add_parsers(sub):
@@ -20,8 +19,9 @@ def add_parsers(sub):
                     "KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT "
                     "on every process (chief: KERASTUNER_TUNER_ID=chief).")
     p.add_argument("model", help="registry name (see 'keras-cnns list')")
-    add_dataset_arguments(p, folder_help="a folder root/split/label/image (train and "
-                                         "validation, val or test)")
+    add_dataset_arguments(p)
+    add_split_arguments(p)
+    add_bad_images_argument(p)
     p.add_argument("--tuner", default="random", help="random (default), hyperband, bayesian")
     p.add_argument("--max-trials", type=int, default=10,
                    help="trials of random and bayesian search (default 10)")
@@ -46,29 +46,14 @@ def add_parsers(sub):
 
 
 def _load_data(args, size):
-    import os
+    """The train and validation parts (the objective never sees the test part)."""
+    from keras_cnns.training.run import resolve_dataset
 
-    from keras_cnns import data
-
-    name = args.dataset
-    if name == "digits":
-        return data.digits(size, "train"), data.digits(size, "test")
-    if os.path.isdir(name):
-        splits = sorted(e.name for e in os.scandir(name) if e.is_dir())
-        val = next((s for s in VALIDATION_SPLITS if s in splits), None)
-        if "train" not in splits or val is None:
-            raise ValueError(f"--dataset {name!r}: a folder needs root/train/label/image and "
-                             f"root/{{{'|'.join(VALIDATION_SPLITS)}}}/label/image; found "
-                             f"{splits}")
-        return data.image_folder(name, "train"), data.image_folder(name, val)
-    train = data.load(name, "train", data_dir=args.data_dir)
-    errors = []
-    for split in VALIDATION_SPLITS:
-        try:
-            return train, data.load(name, split, data_dir=args.data_dir)
-        except ValueError as err:
-            errors.append(str(err))
-    raise ValueError(f"--dataset {name!r} has no validation or test split: {errors[-1]}")
+    parts = resolve_dataset(args.dataset, args.data_dir, size, args.val_split, args.test_split,
+                            args.bad_images)
+    if parts.skipped:
+        print(f"--bad-images skip: left out {len(parts.skipped)} unreadable image file(s)")
+    return parts.train, parts.val
 
 
 def run(args):
