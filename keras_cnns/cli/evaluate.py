@@ -53,9 +53,9 @@ def _check_writable(path):
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise UsageError(f"{PROG}: error: --output {path!r}: folder {parent!r} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{PROG}: error: cannot write {path!r}: folder {parent!r} is not "
-                         "writable (read-only or no permission)")
+    from keras_cnns.atomic import check_writable
+
+    check_writable(parent, "--output")
 
 
 def run(args):
@@ -66,7 +66,8 @@ def run(args):
 
     check_positive_int("--batch-size", args.batch_size)
     path = _result_path(args)
-    _check_writable(path)
+    if os.path.isfile(args.checkpoint):  # else load_checkpoint names CHECKPOINT
+        _check_writable(path)
     model = load_checkpoint(args.checkpoint)
 
     import tensorflow as tf

@@ -57,11 +57,12 @@ def _load_data(args, size):
 
 
 def run(args):
+    import contextlib
     import os
 
     import keras_cnns
     from keras_cnns.validation import check_positive_int
-    from tuning.searcher import TUNERS, distributed_role, search
+    from tuning.searcher import TUNERS, distributed_role
 
     # Bad arguments first, before data or TensorFlow work.
     role = distributed_role()
@@ -71,6 +72,24 @@ def run(args):
     info = keras_cnns.model_info(args.model)
     size = args.image_size or info.crop_size
     train, validation = _load_data(args, size)
+    project_dir = os.path.join(args.directory, args.project_name or args.model)
+    with contextlib.ExitStack() as stack:
+        if role != "worker":  # workers share the chief's folder
+            from keras_cnns.atomic import check_writable, directory_lock, sweep_temp_files
+
+            check_writable(project_dir, "--directory")
+            stack.enter_context(directory_lock(project_dir, "--directory"))
+            sweep_temp_files(project_dir, ["trials.csv", "trials.png", "best.keras",
+                                           "best.json", "oracle.json", "tuner0.json",
+                                           "search.json"])
+        return _search(args, role, train, validation, project_dir)
+
+
+def _search(args, role, train, validation, project_dir):
+    import os
+
+    from tuning.searcher import search
+
     best_hp, _, table = search(
         args.model, train, validation, tuner=args.tuner, max_trials=args.max_trials,
         max_epochs=args.max_epochs, epochs=args.epochs, batch_size=args.batch_size,
@@ -78,7 +97,6 @@ def run(args):
         directory=args.directory, project_name=args.project_name, seed=args.seed,
         steps_per_epoch=args.steps_per_epoch, validation_steps=args.validation_steps,
         verbose=2 if args.quiet else 1)
-    project_dir = os.path.join(args.directory, args.project_name or args.model)
     print()
     if role == "worker":
         print(f"worker {os.environ['KERASTUNER_TUNER_ID']} done; the chief writes the results "

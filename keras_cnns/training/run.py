@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from keras_cnns.atomic import directory_lock
+from keras_cnns.atomic import check_writable, directory_lock, sweep_temp_files
 from keras_cnns.validation import check_positive_int
 
 __all__ = ["train", "TrainingDiverged", "resolve_dataset", "held_out_metrics", "RUN_FILE",
@@ -292,6 +292,19 @@ def _check_output(output, meta, resume, overwrite):
     return None
 
 
+RUN_FILES = ("best.keras", "last.keras", "best.json", "history.csv", "results.json",
+             "curves.png", RUN_FILE, "class_index.json")
+
+
+def sweep_run_temp_files(output):
+    """Temp files a killed run left in ``output`` and its ``backup/`` (our writers' name
+    patterns only)."""
+    removed = sweep_temp_files(output, RUN_FILES)
+    removed += sweep_temp_files(os.path.join(output, "backup"), ["training_metadata.json"],
+                                [r"epoch-\d{5}\.weights\.h5"])
+    return removed
+
+
 def _clear_run(output):
     import shutil
 
@@ -363,6 +376,8 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
     if resume and overwrite:
         raise ValueError("--resume and --overwrite contradict each other: --resume continues "
                          "the run in --output, --overwrite discards it; pass one")
+    if chief:
+        check_writable(output, "--output")  # before minutes of work, not after
     # Every image is checked before anything is written (nothing under --output on a
     # bad file with --bad-images fail).
     parts = resolve_dataset(dataset, data_dir, size, val_split, test_split, bad_images,
@@ -382,6 +397,7 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
         if chief:
             lock.enter_context(directory_lock(output, "--output"))
             _check_output(output, meta, resume, overwrite)
+            sweep_run_temp_files(output)
         n_train = _count(train_src)
         steps = n_train // batch_size
         if steps < 1:
@@ -447,14 +463,14 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
             else:
                 print(f"resuming: {initial} finished epoch(s) in {backup.backup_dir}; continuing at "
                       f"epoch {initial + 1}", flush=True)
-        best = None
-        if initial and os.path.exists(os.path.join(output, "best.json")):
-            with open(os.path.join(output, "best.json")) as f:
-                best = json.load(f).get(monitor)
+        # best.keras / best.json are re-derived from the backup's commit at fit start.
+        best = (backup.committed_best() or {}).get("value") if initial else None
         callbacks = [guard]
         if workdir:
-            callbacks += [cb.AtomicCheckpoint(output, monitor=monitor, mode="max", guard=guard,
-                                              best=best),
+            checkpoint = cb.AtomicCheckpoint(output, monitor=monitor, mode="max", guard=guard,
+                                             best=best)
+            backup.checkpoint = checkpoint
+            callbacks += [checkpoint,
                           cb.HistoryCSV(os.path.join(output, "history.csv"), initial, guard=guard)]
         callbacks += rec.callbacks(monitor="val_main_loss" if aux else "val_loss", verbose=verbose)
         if early_stopping is not None:
