@@ -61,7 +61,7 @@ def run(args):
     if args.cpu_replicas is not None:
         # Logical devices must exist before TensorFlow initialises its runtime.
         from keras_cnns.training.distributed import make_strategy  # noqa: F401
-    output = args.output or os.path.join("runs", args.model)
+    output = args.output if args.output is not None else os.path.join("runs", args.model)
     command = " ".join(shlex.quote(a) for a in [PROG] + sys.argv[1:])
     try:
         train(args.model, dataset=args.dataset, data_dir=args.data_dir, recipe=args.recipe,
