@@ -57,23 +57,31 @@ class NaNGuard(keras.callbacks.Callback):
 
 class AtomicCheckpoint(keras.callbacks.Callback):
     """``last.keras`` every epoch and ``best.keras`` when ``monitor`` improves, both
-    atomic; skipped for an epoch whose losses are not finite (the NaN guard's)."""
+    atomic; skipped for an epoch whose losses are not finite (the NaN guard's).
+
+    ``tie_monitor`` (a loss, lower is better) breaks ties of ``monitor``: a validation
+    accuracy on a few hundred images repeats from epoch to epoch, and the epoch with
+    the equal accuracy but lower validation loss is the better fit."""
 
     def __init__(self, directory, monitor="val_accuracy", mode="max", guard=None,
-                 best=None):
+                 best=None, tie_monitor=None, best_tie=None):
         super().__init__()
         self.directory = directory
         self.monitor, self.mode = monitor, mode
+        self.tie_monitor = tie_monitor
         self.guard = guard
         self.best = best
+        self.best_tie = best_tie
         self.best_epoch = None
         self.last_epoch = None
 
-    def _better(self, value):
+    def _better(self, value, tie=None):
         if value is None or not math.isfinite(value):
             return False
         if self.best is None:
             return True
+        if value == self.best and tie is not None and self.best_tie is not None:
+            return tie < self.best_tie
         return value > self.best if self.mode == "max" else value < self.best
 
     def on_epoch_end(self, epoch, logs=None):
@@ -84,16 +92,20 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         self.last_epoch = epoch
         value = logs.get(self.monitor)
         value = None if value is None else float(value)
-        if self._better(value):
-            self.write_best(epoch, value)
+        tie = logs.get(self.tie_monitor) if self.tie_monitor else None
+        tie = None if tie is None else float(tie)
+        if self._better(value, tie):
+            self.write_best(epoch, value, tie)
 
-    def write_best(self, epoch, value):
-        """The model as ``best.keras`` and ``best.json`` (``epoch``, 0-based, and the
-        monitored value)."""
-        self.best, self.best_epoch = value, epoch
+    def write_best(self, epoch, value, tie=None):
+        """The model as ``best.keras`` and ``best.json`` (``epoch``, 0-based, the
+        monitored value and the tie-breaker's)."""
+        self.best, self.best_epoch, self.best_tie = value, epoch, tie
         atomic_save_model(self.model, os.path.join(self.directory, "best.keras"))
-        atomic_write_text(os.path.join(self.directory, "best.json"),
-                          json.dumps({"epoch": epoch, self.monitor: value}) + "\n")
+        record = {"epoch": epoch, self.monitor: value}
+        if self.tie_monitor and tie is not None:
+            record[self.tie_monitor] = tie
+        atomic_write_text(os.path.join(self.directory, "best.json"), json.dumps(record) + "\n")
 
 
 def read_history(path):
@@ -192,7 +204,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
         self.model.load_weights(os.path.join(self.backup_dir, best["weights"]))
-        ck.write_best(best["epoch"], best["value"])
+        ck.write_best(best["epoch"], best["value"], best.get("tie"))
 
     def restored_epoch(self):
         """The number of finished epochs in the backup (0 if none)."""
@@ -236,7 +248,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         best = self.committed_best()
         ck = self.checkpoint
         if ck is not None and ck.best_epoch == self._current_epoch - 1:
-            best = {"epoch": ck.best_epoch, "value": ck.best, "weights": name}
+            best = {"epoch": ck.best_epoch, "value": ck.best, "tie": ck.best_tie,
+                    "weights": name}
         if best is not None:
             meta["best"] = best
         # The commit: epoch, its weights and the best so far switch together.

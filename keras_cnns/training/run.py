@@ -378,24 +378,26 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
                          "the run in --output, --overwrite discards it; pass one")
     if chief:
         check_writable(output, "--output")  # before minutes of work, not after
-    # Every image is checked before anything is written (nothing under --output on a
-    # bad file with --bad-images fail).
-    parts = resolve_dataset(dataset, data_dir, size, val_split, test_split, bad_images,
-                            index_dir=output if os.path.isdir(output) else None,
-                            progress=None if verbose else False)
-    train_src, val_src, test_src = parts.train, parts.val, parts.test
-    class_names, data_desc = parts.class_names, parts.description
-    classes = len(class_names)
-    if parts.skipped and verbose:
-        first = ", ".join(list(parts.skipped)[:3])
-        print(f"--bad-images skip: left out {len(parts.skipped)} unreadable image file(s): "
-              f"{first}{' ...' if len(parts.skipped) > 3 else ''}", flush=True)
-    meta = {"model": model_name, "dataset": dataset, "image_size": size, "aux": aux,
-            "classes": classes, "recipe": rec.name}
-    # One run at a time per --output (the chief's lock; dropped by the OS if it dies).
+    # One run at a time per --output (the chief's lock; dropped by the OS if it dies),
+    # taken first so a second run does not scan the images for nothing.
     with contextlib.ExitStack() as lock:
         if chief:
             lock.enter_context(directory_lock(output, "--output"))
+        # Every image is checked before anything is written (nothing but the lock, gone
+        # again, under --output on a bad file with --bad-images fail).
+        parts = resolve_dataset(dataset, data_dir, size, val_split, test_split, bad_images,
+                                index_dir=output if os.path.isdir(output) else None,
+                                progress=None if verbose else False)
+        train_src, val_src, test_src = parts.train, parts.val, parts.test
+        class_names, data_desc = parts.class_names, parts.description
+        classes = len(class_names)
+        if parts.skipped and verbose:
+            first = ", ".join(list(parts.skipped)[:3])
+            print(f"--bad-images skip: left out {len(parts.skipped)} unreadable image file(s): "
+                  f"{first}{' ...' if len(parts.skipped) > 3 else ''}", flush=True)
+        meta = {"model": model_name, "dataset": dataset, "image_size": size, "aux": aux,
+                "classes": classes, "recipe": rec.name}
+        if chief:
             _check_output(output, meta, resume, overwrite)
             sweep_run_temp_files(output)
         n_train = _count(train_src)
@@ -464,11 +466,13 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
                 print(f"resuming: {initial} finished epoch(s) in {backup.backup_dir}; continuing at "
                       f"epoch {initial + 1}", flush=True)
         # best.keras / best.json are re-derived from the backup's commit at fit start.
-        best = (backup.committed_best() or {}).get("value") if initial else None
+        committed = (backup.committed_best() or {}) if initial else {}
         callbacks = [guard]
         if workdir:
             checkpoint = cb.AtomicCheckpoint(output, monitor=monitor, mode="max", guard=guard,
-                                             best=best)
+                                             best=committed.get("value"),
+                                             tie_monitor="val_main_loss" if aux else "val_loss",
+                                             best_tie=committed.get("tie"))
             backup.checkpoint = checkpoint
             callbacks += [checkpoint,
                           cb.HistoryCSV(os.path.join(output, "history.csv"), initial, guard=guard)]
