@@ -354,6 +354,8 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
             check_positive_int(flag, value)
     epochs = int(epochs or rec.epochs)
     batch_size = int(batch_size or rec.batch_size)
+    # The recipe as it runs: the banner, run.json and the schedules see the overrides.
+    rec = rec.replace(epochs=epochs, batch_size=batch_size)
     size = int(image_size or info.default_input_shape[0])
     if size < info.min_input_size:
         raise ValueError(f"--image-size {size} is below {model_name}'s minimum input size "
@@ -430,7 +432,11 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
 
                 sources.class_index(output, parts.class_names)  # kept beside the run
             record = dict(meta, epochs=epochs, batch_size=batch_size, seed=seed,
-                          splits=parts.splits, **parts.skipped_record())
+                          optimizer=rec.optimizer, learning_rate=rec.learning_rate,
+                          schedule=rec.schedule, schedule_args=dict(rec.schedule_args),
+                          weight_decay=rec.weight_decay, augment=rec.augment,
+                          early_stopping=early_stopping, splits=parts.splits,
+                          **parts.skipped_record())
             cb.atomic_write_text(os.path.join(output, RUN_FILE),
                                  json.dumps(record, indent=1) + "\n")
         train_ds = train_pipeline(train_src, model, batch_size, augment=rec.augment, seed=seed,

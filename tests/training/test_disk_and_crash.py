@@ -269,14 +269,20 @@ def atomic_load_weights(path):
 
 
 @pytest.mark.slow
-def test_train_killed_after_best_json_then_resumed_agrees(tmp_path, monkeypatch):
-    """The case the issue saw: killed after epoch 2's best.json, before its commit."""
+def test_train_killed_after_best_json_then_resumed_agrees(tmp_path, monkeypatch, capsys):
+    """The case the issue saw: killed after epoch 2's best.json, before its commit.
+    (Also: the banner and run.json show the settings in effect, --epochs 2 included.)"""
     out = tmp_path / "run"
     _kill_after(monkeypatch, 1 + 6 + 3)  # run.json, epoch 1, then last/best.keras/best.json
     with pytest.raises(Killed):
         main([*TRAIN, "--epochs", "2", "--output", str(out)])
     monkeypatch.undo()
-    assert main([*TRAIN, "--epochs", "2", "--output", str(out), "--resume"]) == 0
+    capsys.readouterr()
+    assert main([*TRAIN[:-1], "2", "--epochs", "2", "--output", str(out), "--resume"]) == 0
+    banner = capsys.readouterr().out
+    assert "batch 128, 2 epochs" in banner and "adam lr 0.002" in banner
+    run = json.loads((out / "run.json").read_text())
+    assert (run["epochs"], run["batch_size"], run["learning_rate"]) == (2, 128, 0.002)
     best = _consistent(out)
     got = json.loads((out / "results.json").read_text())
     assert got["val_top1"] == pytest.approx(best["val_accuracy"], abs=1e-6)
