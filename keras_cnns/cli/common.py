@@ -121,5 +121,7 @@ def load_checkpoint(path, flag="CHECKPOINT"):
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as err:  # corrupt zip, wrong format, unknown layer...
         first = (str(err).strip().splitlines() or [""])[0][:200]
+        hint = ("; in Python, 'import keras_cnns' before keras.saving.load_model so that "
+                "Keras finds the package's classes" if "Could not locate" in str(err) else "")
         raise UsageError(f"{PROG}: error: {flag} {path!r} is not a loadable .keras model "
-                         f"({type(err).__name__}: {first})") from None
+                         f"({type(err).__name__}: {first}){hint}") from None

@@ -47,6 +47,15 @@ def _load_model(spec, weights):
     if spec not in keras_cnns.available_models():
         # The registry's own message lists the closest names.
         keras_cnns.model_info(spec)
+    if weights is None:
+        import sys
+
+        print(f"keras-cnns visualize: {spec} is a registry name without --weights: it runs "
+              "on untrained (random) weights, and the picture says so; pass a trained "
+              ".keras checkpoint or --weights to see what a network learned", file=sys.stderr)
+        model = keras_cnns.build(spec, weights=None)
+        model.untrained_note = "untrained weights"  # read by the pictures' titles
+        return model
     return keras_cnns.build(spec, weights=weights)
 
 
