@@ -351,3 +351,21 @@ def test_a_real_full_disk_ends_with_one_line_not_a_crash(small_tmpfs):
             m = keras_cnns.build("lenet5")
             m.load_weights(out / "backup" / json.loads(meta.read_text())["weights"])
     assert sys.platform.startswith("linux")
+
+
+def test_tune_on_a_full_disk_exits_2_with_one_line_and_no_truncated_checkpoint(
+        tmp_path, capsys, monkeypatch):
+    """keras-tuner records a failing trial and goes on; a full disk must end the search."""
+    import keras
+
+    monkeypatch.setattr(keras.Model, "save_weights", lambda self, path, *a, **k: (
+        open(path, "wb").write(b"\x89HDF half"), _enospc()))
+    directory = tmp_path / "tune"
+    assert main(["tune", "lenet5", "--max-trials", "2", "--epochs", "1", "--steps-per-epoch",
+                 "2", "--validation-steps", "1", "--quiet", "--directory", str(directory)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "checkpoint.weights.h5" in err[0], err
+    assert "No space left on device" in err[0]
+    left = [os.path.join(d, f) for d, _, fs in os.walk(directory) for f in fs
+            if f.startswith(".") or f == "checkpoint.weights.h5"]
+    assert left == []  # neither a temp file nor a truncated checkpoint
