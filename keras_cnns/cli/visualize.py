@@ -48,11 +48,6 @@ def _load_model(spec, weights):
         # The registry's own message lists the closest names.
         keras_cnns.model_info(spec)
     if weights is None:
-        import sys
-
-        print(f"keras-cnns visualize: {spec} is a registry name without --weights: it runs "
-              "on untrained (random) weights, and the picture says so; pass a trained "
-              ".keras checkpoint or --weights to see what a network learned", file=sys.stderr)
         model = keras_cnns.build(spec, weights=None)
         model.untrained_note = "untrained weights"  # read by the pictures' titles
         return model
@@ -94,5 +89,12 @@ def run(args):
         else:
             visualize.grad_cam(model, image, class_index=args.class_index, layer=layer,
                                head=args.head, path=out)
+    if getattr(model, "untrained_note", None):
+        import sys
+
+        print(f"keras-cnns visualize: note: {args.model} is a registry name without "
+              "--weights, so the picture shows untrained (random) weights, as its title "
+              "says; pass a trained .keras checkpoint or --weights to see what a network "
+              "learned", file=sys.stderr)
     print(out)
     return 0
