@@ -2,8 +2,8 @@
 
 ``import keras_cnns`` is cheap: the public names below load their modules on first use
 (PEP 562), so reading the registry (``available_models``, ``model_info``, the command
-line's ``list`` and ``info``) never loads TensorFlow. The package's layers are
-registered with Keras as soon as Keras itself is imported, so
+line's ``list`` and ``info``) never loads TensorFlow. The package's layers, schedules,
+losses and regularisers are registered with Keras as soon as Keras itself is imported, so
 ``keras.saving.load_model(path, safe_mode=True)`` finds them after ``import keras_cnns``,
 whichever of the two was imported first.
 """
@@ -88,10 +88,21 @@ class _RegisterLayersAfterKeras(importlib.abc.MetaPathFinder, importlib.abc.Load
 
     def exec_module(self, module):
         self._loader.exec_module(module)
-        importlib.import_module("keras_cnns.layers")
+        _register()
+
+
+#: The modules whose classes a saved model names: the layers, and the schedules, losses
+#: and regularisers a train checkpoint's compiled optimiser and loss carry.
+_REGISTERING = ("keras_cnns.layers", "keras_cnns.training.schedules",
+                "keras_cnns.training.losses", "keras_cnns.training.regularizers")
+
+
+def _register():
+    for name in _REGISTERING:
+        importlib.import_module(name)
 
 
 if "keras" in sys.modules:
-    importlib.import_module("keras_cnns.layers")
+    _register()
 elif not any(isinstance(f, _RegisterLayersAfterKeras) for f in sys.meta_path):
     sys.meta_path.insert(0, _RegisterLayersAfterKeras())

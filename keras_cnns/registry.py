@@ -126,6 +126,13 @@ def build(model: str, /, **kwargs):
     builder, merged = get_builder(model)
     merged.update(kwargs)
     merged.setdefault("name", model)
+    shape = merged.get("input_shape")
+    if merged.get("weights") == "imagenet" and shape is not None and len(shape) == 3 \
+            and shape[-1] is not None and shape[-1] != 3:
+        # Before building (and long before any download).
+        raise ValueError(f"weights='imagenet' needs 3 input channels (the published file "
+                         f"was trained on RGB images), got input_shape {tuple(shape)}; pass "
+                         "weights=None or an RGB input_shape")
     return builder(**merged)
 
 

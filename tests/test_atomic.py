@@ -106,3 +106,32 @@ def test_directory_lock_dies_with_its_holder(tmp_path):
     t0 = time.time()
     with directory_lock(out):
         assert time.time() - t0 < 5
+
+
+def test_two_processes_started_together_one_gets_the_lock(tmp_path):
+    """Two real processes race for one folder: exactly one holds it, the other is told
+    the holder's pid at once."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    code = ("import os, sys, time\n"
+            "from keras_cnns.atomic import DirectoryBusy, directory_lock\n"
+            "sys.stdin.readline()\n"  # both start here, released together
+            "try:\n"
+            f"    with directory_lock({str(out)!r}):\n"
+            "        print('held', os.getpid(), flush=True)\n"
+            "        time.sleep(3)\n"
+            "except DirectoryBusy as err:\n"
+            "    print('busy', err, flush=True)\n")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    for p in procs:
+        p.stdin.write("go\n")
+    for p in procs:
+        p.stdin.flush()
+    outs = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    assert outs[0].startswith("busy") and outs[1].startswith("held"), outs
+    holder = outs[1].split()[1]
+    assert f"in use by another run (pid {holder})" in outs[0]
+    assert not out.exists()  # the holder created it, left it empty: removed

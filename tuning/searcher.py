@@ -32,11 +32,12 @@ import zlib
 import keras
 import keras_tuner
 import numpy as np
+from keras_tuner.src.engine import tuner_utils
 import tensorflow as tf
 
 from keras_cnns import heads as aux_lib
 from keras_cnns import registry
-from keras_cnns.atomic import atomic_save_model, atomic_write
+from keras_cnns.atomic import WriteFailed, atomic_path, atomic_save_model, atomic_write
 from tuning.hypermodel import PARAMS_METRIC, HyperCNN
 
 __all__ = ["search", "TUNERS", "DISTRIBUTED_ENV", "distributed_role", "ResultsTable",
@@ -67,7 +68,10 @@ def _save_json(path, obj):
 
         return kt_utils.save_json(path, obj)
     text = json.dumps(obj)
-    _atomic_write(path, text)
+    try:
+        _atomic_write(path, text)
+    except WriteFailed as err:  # fatal inside a trial too (see DiskFull)
+        raise DiskFull(str(err)) from None
     return text
 
 
@@ -96,6 +100,27 @@ def _resumable_oracle(base):
 
     Resumable.__name__ = Resumable.__qualname__ = f"Resumable{base.__name__}"
     return Resumable
+
+
+class DiskFull(keras_tuner.errors.FatalError, ValueError):
+    """A trial's write the disk refused: fatal to the search (keras-tuner would record
+    the trial as failed and go on writing to the same full disk), one line for the CLI."""
+
+
+class _AtomicSaveBestEpoch(tuner_utils.SaveBestEpoch):
+    """keras-tuner's per-trial checkpoint, written through :func:`atomic_path`: a full
+    disk leaves the previous checkpoint, never a truncated one."""
+
+    def _save_model(self):
+        try:
+            with atomic_path(self.filepath, suffix=".weights.h5") as tmp:
+                self.model.save_weights(tmp)
+        except WriteFailed as err:
+            raise DiskFull(str(err)) from None
+
+
+# keras-tuner builds its checkpoint callback by this module attribute in run_trial.
+tuner_utils.SaveBestEpoch = _AtomicSaveBestEpoch
 
 
 ORACLES = {
@@ -507,7 +532,7 @@ def _search(model_name, train, validation, tuner, max_trials, max_epochs, epochs
     if train is None:
         train = data.digits(image_size or info.crop_size, "train")
     if validation is None:
-        validation = data.digits(image_size or info.crop_size, "test")
+        validation = data.digits(image_size or info.crop_size, "validation")
     _check_source("train", train)
     _check_source("validation", validation)
 

@@ -83,6 +83,23 @@ def add_dataset_arguments(p, folder_help="a folder PATH (root/split/label/img or
     p.add_argument("--data-dir", default=None, help="tfds data directory (prepared data)")
 
 
+def add_bad_images_argument(p):
+    p.add_argument("--bad-images", default="fail", choices=("fail", "skip"),
+                   help="unreadable image files in a folder dataset (all are checked before "
+                        "any work): fail (default; lists them and exits 2) or skip (leaves "
+                        "them out, recorded as skipped_images / skipped_files)")
+
+
+def add_split_arguments(p):
+    p.add_argument("--val-split", type=float, default=0.1,
+                   help="fraction carved out for validation where the dataset has no "
+                        "validation part (tfds train, folder train/ or a flat folder; "
+                        "stratified, fixed seed; default 0.1)")
+    p.add_argument("--test-split", type=float, default=0.1,
+                   help="fraction carved out for test where a folder has no test/ part "
+                        "(default 0.1)")
+
+
 def add_image_size_argument(p):
     p.add_argument("--image-size", type=int, default=None,
                    help="input side in pixels (default: the model's own)")
@@ -116,5 +133,7 @@ def load_checkpoint(path, flag="CHECKPOINT"):
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as err:  # corrupt zip, wrong format, unknown layer...
         first = (str(err).strip().splitlines() or [""])[0][:200]
+        hint = ("; in Python, 'import keras_cnns' before keras.saving.load_model so that "
+                "Keras finds the package's classes" if "Could not locate" in str(err) else "")
         raise UsageError(f"{PROG}: error: {flag} {path!r} is not a loadable .keras model "
-                         f"({type(err).__name__}: {first})") from None
+                         f"({type(err).__name__}: {first}){hint}") from None

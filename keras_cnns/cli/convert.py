@@ -49,6 +49,12 @@ def run(args):
         _resolve_name(args.name)  # ValueError listing the allowed names
     kwargs = {}
     if args.aux:
+        _, arch = _resolve_name(args.name)
+        if not registry.model_info(arch.registry_name).has_aux:
+            with_aux = sorted(n for n in TORCHVISION_MODELS if registry.model_info(
+                _resolve_name(n)[1].registry_name).has_aux)
+            raise UsageError(f"{PROG} convert: error: --aux: {args.name} has no aux heads "
+                             f"(networks with aux heads: {', '.join(with_aux)})")
         kwargs["aux"] = True
     if args.image_size is not None:
         _, arch = _resolve_name(args.name)

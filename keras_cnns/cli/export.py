@@ -52,6 +52,23 @@ def add_parsers(sub):
 def run(args):
     import os
 
+    from keras_cnns.atomic import check_writable, directory_lock, sweep_temp_files
+
+    if not args.out:
+        raise UsageError(f"{PROG}: error: OUT must name a file or folder, got ''")
+    out = os.path.abspath(args.out)
+    parent, base = os.path.dirname(out), os.path.basename(out)
+    if os.path.isfile(args.checkpoint):
+        check_writable(parent, "OUT")  # before loading and converting, not after
+    # One export per target at a time; temp files a killed export left are swept.
+    with directory_lock(parent, "OUT", lock_name=f".{base}.lock", label=args.out):
+        sweep_temp_files(parent, [base])
+        return _run(args)
+
+
+def _run(args):
+    import os
+
     from keras_cnns.validation import check_positive_int
 
     fmt = args.format

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from keras_cnns.cli.common import (PROG, add_dataset_arguments, add_image_size_argument,
-                                   add_model_argument, add_precision_argument)
+from keras_cnns.cli.common import (PROG, add_bad_images_argument, add_dataset_arguments,
+                                   add_image_size_argument, add_model_argument,
+                                   add_precision_argument, add_split_arguments)
 
 
 def add_parsers(sub):
@@ -19,6 +20,8 @@ def add_parsers(sub):
                     "last finished epoch.")
     add_model_argument(p)
     add_dataset_arguments(p)
+    add_split_arguments(p)
+    add_bad_images_argument(p)
     p.add_argument("--recipe", default="fast",
                    help="'paper' (the model family's recipe), 'fast' (Adam 1e-3; default), "
                         "or a recipe name: alexnet, vgg, googlenet, inception_v3, resnet")
@@ -28,6 +31,8 @@ def add_parsers(sub):
     add_image_size_argument(p)
     p.add_argument("--aux", action=argparse.BooleanOptionalAction, default=None,
                    help="train with the aux heads (default: on for models that have them)")
+    p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without a better validation accuracy")
     p.add_argument("--seed", type=int, default=0)
     add_precision_argument(p, "train")
     p.add_argument("--output", default=None, help="run directory (default: runs/MODEL)")
@@ -57,14 +62,16 @@ def run(args):
     if args.cpu_replicas is not None:
         # Logical devices must exist before TensorFlow initialises its runtime.
         from keras_cnns.training.distributed import make_strategy  # noqa: F401
-    output = args.output or os.path.join("runs", args.model)
+    output = args.output if args.output is not None else os.path.join("runs", args.model)
     command = " ".join(shlex.quote(a) for a in [PROG] + sys.argv[1:])
     try:
         train(args.model, dataset=args.dataset, data_dir=args.data_dir, recipe=args.recipe,
               epochs=args.epochs, batch_size=args.batch_size, image_size=args.image_size,
               aux=args.aux, seed=args.seed, output=output, resume=args.resume,
               overwrite=args.overwrite, strategy=args.strategy, cpu_replicas=args.cpu_replicas,
-              verbose=args.verbose, command=command, precision=args.precision)
+              verbose=args.verbose, command=command, val_split=args.val_split,
+              test_split=args.test_split, bad_images=args.bad_images,
+              early_stopping=args.early_stopping, precision=args.precision)
     except TrainingDiverged as err:
         print(f"{PROG} train: {err}", file=sys.stderr)
         return 1

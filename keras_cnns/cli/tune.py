@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from keras_cnns.cli.common import (add_dataset_arguments, add_image_size_argument,
-                                   add_precision_argument)
-
-VALIDATION_SPLITS = ("validation", "val", "test")
+from keras_cnns.cli.common import (add_bad_images_argument, add_dataset_arguments,
+                                   add_image_size_argument, add_precision_argument,
+                                   add_split_arguments)
 
 
 def add_parsers(sub):
@@ -21,8 +20,9 @@ def add_parsers(sub):
                     "KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT "
                     "on every process (chief: KERASTUNER_TUNER_ID=chief).")
     p.add_argument("model", help="registry name (see 'keras-cnns list')")
-    add_dataset_arguments(p, folder_help="a folder root/split/label/image (train and "
-                                         "validation, val or test)")
+    add_dataset_arguments(p)
+    add_split_arguments(p)
+    add_bad_images_argument(p)
     p.add_argument("--tuner", default="random", help="random (default), hyperband, bayesian")
     p.add_argument("--max-trials", type=int, default=10,
                    help="trials of random and bayesian search (default 10)")
@@ -48,37 +48,23 @@ def add_parsers(sub):
 
 
 def _load_data(args, size):
-    import os
+    """The train and validation parts (the objective never sees the test part)."""
+    from keras_cnns.training.run import resolve_dataset
 
-    from keras_cnns import data
-
-    name = args.dataset
-    if name == "digits":
-        return data.digits(size, "train"), data.digits(size, "test")
-    if os.path.isdir(name):
-        splits = sorted(e.name for e in os.scandir(name) if e.is_dir())
-        val = next((s for s in VALIDATION_SPLITS if s in splits), None)
-        if "train" not in splits or val is None:
-            raise ValueError(f"--dataset {name!r}: a folder needs root/train/label/image and "
-                             f"root/{{{'|'.join(VALIDATION_SPLITS)}}}/label/image; found "
-                             f"{splits}")
-        return data.image_folder(name, "train"), data.image_folder(name, val)
-    train = data.load(name, "train", data_dir=args.data_dir)
-    errors = []
-    for split in VALIDATION_SPLITS:
-        try:
-            return train, data.load(name, split, data_dir=args.data_dir)
-        except ValueError as err:
-            errors.append(str(err))
-    raise ValueError(f"--dataset {name!r} has no validation or test split: {errors[-1]}")
+    parts = resolve_dataset(args.dataset, args.data_dir, size, args.val_split, args.test_split,
+                            args.bad_images)
+    if parts.skipped:
+        print(f"--bad-images skip: left out {len(parts.skipped)} unreadable image file(s)")
+    return parts.train, parts.val
 
 
 def run(args):
+    import contextlib
     import os
 
     import keras_cnns
     from keras_cnns.validation import check_positive_int
-    from tuning.searcher import TUNERS, distributed_role, search
+    from tuning.searcher import TUNERS, distributed_role
 
     # Bad arguments first, before data or TensorFlow work.
     role = distributed_role()
@@ -88,6 +74,24 @@ def run(args):
     info = keras_cnns.model_info(args.model)
     size = args.image_size or info.crop_size
     train, validation = _load_data(args, size)
+    project_dir = os.path.join(args.directory, args.project_name or args.model)
+    with contextlib.ExitStack() as stack:
+        if role != "worker":  # workers share the chief's folder
+            from keras_cnns.atomic import check_writable, directory_lock, sweep_temp_files
+
+            check_writable(project_dir, "--directory")
+            stack.enter_context(directory_lock(project_dir, "--directory"))
+            sweep_temp_files(project_dir, ["trials.csv", "trials.png", "best.keras",
+                                           "best.json", "oracle.json", "tuner0.json",
+                                           "search.json"])
+        return _search(args, role, train, validation, project_dir)
+
+
+def _search(args, role, train, validation, project_dir):
+    import os
+
+    from tuning.searcher import search
+
     best_hp, _, table = search(
         args.model, train, validation, tuner=args.tuner, max_trials=args.max_trials,
         max_epochs=args.max_epochs, epochs=args.epochs, batch_size=args.batch_size,
@@ -95,7 +99,6 @@ def run(args):
         directory=args.directory, project_name=args.project_name, seed=args.seed,
         steps_per_epoch=args.steps_per_epoch, validation_steps=args.validation_steps,
         verbose=2 if args.quiet else 1, precision=args.precision)
-    project_dir = os.path.join(args.directory, args.project_name or args.model)
     print()
     if role == "worker":
         print(f"worker {os.environ['KERASTUNER_TUNER_ID']} done; the chief writes the results "

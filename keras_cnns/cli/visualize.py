@@ -47,6 +47,10 @@ def _load_model(spec, weights):
     if spec not in keras_cnns.available_models():
         # The registry's own message lists the closest names.
         keras_cnns.model_info(spec)
+    if weights is None:
+        model = keras_cnns.build(spec, weights=None)
+        model.untrained_note = "untrained weights"  # read by the pictures' titles
+        return model
     return keras_cnns.build(spec, weights=weights)
 
 
@@ -85,5 +89,12 @@ def run(args):
         else:
             visualize.grad_cam(model, image, class_index=args.class_index, layer=layer,
                                head=args.head, path=out)
+    if getattr(model, "untrained_note", None):
+        import sys
+
+        print(f"keras-cnns visualize: note: {args.model} is a registry name without "
+              "--weights, so the picture shows untrained (random) weights, as its title "
+              "says; pass a trained .keras checkpoint or --weights to see what a network "
+              "learned", file=sys.stderr)
     print(out)
     return 0

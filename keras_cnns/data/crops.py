@@ -138,8 +138,14 @@ def multi_crop(image, scheme, crop_size=None, crop_fraction=None):
     image = tf.convert_to_tensor(image)
     if image.shape.rank != 3 or (image.shape[-1] is not None and image.shape[-1] != 3):
         raise ValueError(f"image must be [H, W, 3], got shape {image.shape}")
+    if any(d == 0 for d in image.shape[:2]):
+        raise ValueError(f"image must be at least 1x1 pixels, got shape {image.shape}")
     x = tf.cast(image, tf.float32)
     shape = tf.shape(x)
+    # Inside a pipeline the size is only known at run time: an empty image fails there.
+    x = tf.ensure_shape(x, [None, None, 3])
+    tf.debugging.assert_positive(tf.reduce_min(shape[:2]), message="image must be at "
+                                 "least 1x1 pixels")
     h, w = tf.cast(shape[0], tf.float32), tf.cast(shape[1], tf.float32)
     # One antialiased resize to the largest scale; every crop samples this image.
     big = float(max(scales))

@@ -198,6 +198,14 @@ def evaluate_tta(model, source, scheme, batch_size=144, crop_size=None, name=Non
         labels = np.concatenate(labels).astype(np.int64) if labels else np.zeros(0, np.int64)
     seconds = time.perf_counter() - start
     count = len(labels)
+    if not count:
+        raise ValueError("source is empty: no image to evaluate (top-1 would be undefined)")
+    classes = probs.shape[-1]
+    outside = labels[(labels < 0) | (labels >= classes)]
+    if outside.size:
+        raise ValueError(f"source has labels outside the model's {classes} classes (0.."
+                         f"{classes - 1}): {sorted(set(outside.tolist()))[:10]}; the dataset "
+                         "and the model do not match")
     result = {
         "top1": float(_topk(probs, labels, 1).mean()) if count else float("nan"),
         "top5": float(_topk(probs, labels, 5).mean()) if count else float("nan"),

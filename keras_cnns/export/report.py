@@ -51,14 +51,14 @@ def report_path(path, fmt):
 # --------------------------------------------------------------------------- data
 
 def data_parts(dataset, data_dir, size):
-    """``(training part, held-out part, class names, description)`` of ``--dataset``:
-    calibration images come from the first, the check from the second. The one place
-    that chooses the split: today the held-out part ``keras-cnns evaluate`` uses
-    (digits: the fixed 360 test images); switch to the validation split here when the
-    datasets have one."""
+    """``(training part, validation part, class names, description)`` of ``--dataset``:
+    calibration images come from the first, the check from the second (the test part is
+    left for the one final score; digits: the fixed 216 validation images). The one
+    place that chooses the split."""
     from keras_cnns.training.run import resolve_dataset
 
-    return resolve_dataset(dataset, data_dir, int(size))
+    parts = resolve_dataset(dataset, data_dir, int(size))
+    return parts.train, parts.val, parts.class_names, parts.description
 
 
 def fixed_size_images(source, model, limit, name=None, shuffle_seed=None):

@@ -89,6 +89,11 @@ def check_common(*, include_top, weights, pooling, classes, allowed_weights=(Non
             raise ValueError(f"weights must be {allowed}; {path!r} is a folder")
         if os.path.isfile(path):
             return path
+        if weights == "imagenet":
+            raise ValueError(f"weights must be {allowed}; this network has no published "
+                             "keras.applications ImageNet file: convert torchvision's "
+                             "with keras_cnns.weights.from_torchvision (or 'keras-cnns "
+                             "convert'), then pass the .weights.h5 file it writes")
         if isinstance(weights, str) and not os.path.splitext(path)[1] and os.sep not in path:
             raise ValueError(f"weights must be {allowed}; got {path!r}, which is neither a "
                              "known name for this model nor an existing file")

@@ -15,7 +15,7 @@ import os
 
 import keras
 
-from keras_cnns.atomic import atomic_save_model, atomic_write
+from keras_cnns.atomic import atomic_path, atomic_save_model, atomic_write
 
 __all__ = ["atomic_save_model", "atomic_write_text", "AtomicCheckpoint", "HistoryCSV",
            "NaNGuard", "AtomicBackupAndRestore", "read_history"]
@@ -57,23 +57,31 @@ class NaNGuard(keras.callbacks.Callback):
 
 class AtomicCheckpoint(keras.callbacks.Callback):
     """``last.keras`` every epoch and ``best.keras`` when ``monitor`` improves, both
-    atomic; skipped for an epoch whose losses are not finite (the NaN guard's)."""
+    atomic; skipped for an epoch whose losses are not finite (the NaN guard's).
+
+    ``tie_monitor`` (a loss, lower is better) breaks ties of ``monitor``: a validation
+    accuracy on a few hundred images repeats from epoch to epoch, and the epoch with
+    the equal accuracy but lower validation loss is the better fit."""
 
     def __init__(self, directory, monitor="val_accuracy", mode="max", guard=None,
-                 best=None):
+                 best=None, tie_monitor=None, best_tie=None):
         super().__init__()
         self.directory = directory
         self.monitor, self.mode = monitor, mode
+        self.tie_monitor = tie_monitor
         self.guard = guard
         self.best = best
+        self.best_tie = best_tie
         self.best_epoch = None
         self.last_epoch = None
 
-    def _better(self, value):
+    def _better(self, value, tie=None):
         if value is None or not math.isfinite(value):
             return False
         if self.best is None:
             return True
+        if value == self.best and tie is not None and self.best_tie is not None:
+            return tie < self.best_tie
         return value > self.best if self.mode == "max" else value < self.best
 
     def on_epoch_end(self, epoch, logs=None):
@@ -84,11 +92,20 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         self.last_epoch = epoch
         value = logs.get(self.monitor)
         value = None if value is None else float(value)
-        if self._better(value):
-            self.best, self.best_epoch = value, epoch
-            atomic_save_model(self.model, os.path.join(self.directory, "best.keras"))
-            atomic_write_text(os.path.join(self.directory, "best.json"),
-                              json.dumps({"epoch": epoch, self.monitor: value}) + "\n")
+        tie = logs.get(self.tie_monitor) if self.tie_monitor else None
+        tie = None if tie is None else float(tie)
+        if self._better(value, tie):
+            self.write_best(epoch, value, tie)
+
+    def write_best(self, epoch, value, tie=None):
+        """The model as ``best.keras`` and ``best.json`` (``epoch``, 0-based, the
+        monitored value and the tie-breaker's)."""
+        self.best, self.best_epoch, self.best_tie = value, epoch, tie
+        atomic_save_model(self.model, os.path.join(self.directory, "best.keras"))
+        record = {"epoch": epoch, self.monitor: value}
+        if self.tie_monitor and tie is not None:
+            record[self.tie_monitor] = tie
+        atomic_write_text(os.path.join(self.directory, "best.json"), json.dumps(record) + "\n")
 
 
 def read_history(path):
@@ -157,9 +174,37 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     is not finite is never backed up.
     """
 
-    def __init__(self, backup_dir, guard=None):
+    def __init__(self, backup_dir, guard=None, checkpoint=None):
         super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=False)
         self.guard = guard
+        self.checkpoint = checkpoint  # an AtomicCheckpoint whose best the commit records
+
+    def committed_best(self):
+        """``{"epoch", "value", "weights"}`` of the best epoch the backup committed, or
+        None."""
+        meta = self._read_meta()
+        return (meta or {}).get("best")
+
+    def _restore_best(self):
+        """Re-derive ``best.keras`` / ``best.json`` from the commit: a kill after they
+        were written for an epoch the backup never committed (that epoch runs again)
+        must not leave them holding it. The committed best epoch's weights stay in the
+        backup (the file of the commit after it) for this."""
+        ck = self.checkpoint
+        if ck is None:
+            return
+        best = self.committed_best()
+        paths = [os.path.join(ck.directory, f) for f in ("best.keras", "best.json")]
+        if best is None:
+            for p in paths:
+                if os.path.exists(p):
+                    os.unlink(p)
+            ck.best = ck.best_epoch = None
+            return
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(os.path.join(self.backup_dir, best["weights"]))
+        ck.write_best(best["epoch"], best["value"], best.get("tie"))
 
     def restored_epoch(self):
         """The number of finished epochs in the backup (0 if none)."""
@@ -183,6 +228,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.model._initial_epoch = int(meta["epoch"])
 
     def on_train_begin(self, logs=None):
+        if self._read_meta() is not None or self.checkpoint is not None:
+            self._restore_best()
         self._load_model()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -195,13 +242,21 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         os.makedirs(self.backup_dir, exist_ok=True)
         name = f"epoch-{self._current_epoch:05d}.weights.h5"
         path = os.path.join(self.backup_dir, name)
-        tmp = path + ".tmp.weights.h5"
-        self.model.save_weights(tmp, overwrite=True)
-        os.replace(tmp, path)
-        atomic_write_text(self._training_metadata_path,
-                          json.dumps({"epoch": self._current_epoch, "weights": name}) + "\n")
+        with atomic_path(path, suffix=".weights.h5") as tmp:
+            self.model.save_weights(tmp, overwrite=True)
+        meta = {"epoch": self._current_epoch, "weights": name}
+        best = self.committed_best()
+        ck = self.checkpoint
+        if ck is not None and ck.best_epoch == self._current_epoch - 1:
+            best = {"epoch": ck.best_epoch, "value": ck.best, "tie": ck.best_tie,
+                    "weights": name}
+        if best is not None:
+            meta["best"] = best
+        # The commit: epoch, its weights and the best so far switch together.
+        atomic_write_text(self._training_metadata_path, json.dumps(meta) + "\n")
+        keep = {name, best["weights"] if best else None}
         for f in os.listdir(self.backup_dir):  # older epochs' weights
-            if f.startswith("epoch-") and f != name:
+            if f.startswith("epoch-") and f not in keep:
                 try:
                     os.unlink(os.path.join(self.backup_dir, f))
                 except OSError:

@@ -56,6 +56,12 @@ def _check_out_path(path, arg="path"):
     return path
 
 
+def _title_note(model):
+    """`` (untrained weights)`` for a model the CLI built without weights, else ``""``."""
+    note = getattr(model, "untrained_note", None)
+    return f" ({note})" if note else ""
+
+
 def _registry_info(model):
     from keras_cnns import registry
 
@@ -80,7 +86,9 @@ def _check_layers(model, layers, arg="layers"):
             raise ValueError(f"{arg}: model {model.name!r} has no registry entry to take "
                              f"default end points from; pass {arg}=[layer names]. Valid "
                              f"layers: {', '.join(_valid_layer_names(model, info))}")
-        layers = list(info.stage_outputs)
+        # A 1x1 map (LeNet-5's C5) shows nothing: the defaults are the spatial ones.
+        layers = [n for n in info.stage_outputs if _spatial(model, n)] or \
+            list(info.stage_outputs)
     if isinstance(layers, str):
         layers = [layers]
     layers = list(layers)
@@ -101,13 +109,24 @@ def _check_layers(model, layers, arg="layers"):
     return layers
 
 
+def _spatial(model, name):
+    """Whether layer ``name`` of ``model`` outputs a feature map larger than 1x1 (or of
+    unknown size)."""
+    try:
+        shape = model.get_layer(name).output.shape
+    except (ValueError, AttributeError):
+        return False
+    return len(shape) == 4 and not (shape[1] == 1 and shape[2] == 1)
+
+
 def _default_layer(model, arg="layer"):
-    """The last stage output of a registered model, else the last 4-D layer output."""
+    """The last stage output of a registered model that is larger than 1x1 (a heat map
+    of a 1x1 map, LeNet-5's C5, is one flat colour), else the last 4-D layer output."""
     info = _registry_info(model)
     if info is not None and info.stage_outputs:
         present = {layer.name for layer in model.layers}
         for name in reversed(info.stage_outputs):
-            if name in present:
+            if name in present and _spatial(model, name):
                 return name
     for layer in reversed(model.layers):
         try:

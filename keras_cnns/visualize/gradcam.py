@@ -6,7 +6,7 @@ import numpy as np
 
 from keras_cnns.visualize._common import (MAIN, _check_image, _check_layers, _check_model,
                                           _check_out_path, _default_layer, _model_input,
-                                          _resize, _sub_model)
+                                          _resize, _sub_model, _title_note)
 from keras_cnns.visualize.maps import model_view, save_overlay
 
 def _head_tensor(model, head):
@@ -103,5 +103,5 @@ def grad_cam(model, image, class_index=None, layer=None, head="main", path=None,
     cam = np.clip(_resize(cam, (int(h), int(w))), 0.0, 1.0).astype("float32")
     if path is not None:
         save_overlay(model_view(model, image, preprocess), cam, path,
-                     title=f"{model.name}: Grad-CAM of class {class_index} ({head}) at {layer}")
+                     title=f"{model.name}{_title_note(model)}: Grad-CAM of class {class_index} ({head}) at {layer}")
     return cam

@@ -9,7 +9,7 @@ import numpy as np
 from keras_cnns.visualize._common import (_check_image, _check_layers, _check_model,
                                           _check_out_path, _default_layer, _figure,
                                           _model_input, _normalise, _pipelines, _resize,
-                                          _save, _sub_model)
+                                          _save, _sub_model, _title_note)
 
 def model_view(model, image, preprocess=None):
     """The uint8 ``[h, w, 3]`` crop of ``image`` the model sees (heat maps align with it)."""
@@ -69,6 +69,8 @@ def feature_maps(model, image, layers=None, max_channels=64, path=None, preproce
                   layout="constrained")
     axes = fig.subplots(len(blocks), 1, squeeze=False,
                         height_ratios=[r * cell + 0.4 for r in rows_per])[:, 0]
+    if _title_note(model):
+        fig.suptitle(f"{model.name}{_title_note(model)}", fontsize=10)
     for ax, (name, fmap, channels), rows in zip(axes, blocks, rows_per):
         mosaic, (th, tw) = _mosaic(fmap, channels, rows, cols)
         h, w, n = fmap.shape
@@ -152,6 +154,7 @@ def channel_sum_heatmap(model, image, layer=None, path=None, preprocess=None):
     heat = np.clip(_resize(heat, (h, w)), 0.0, 1.0).astype("float32")
     if path is not None:
         save_overlay(model_view(model, image, preprocess), heat, path,
-                     title=f"{model.name}: sum of the {fmap.shape[-1]} channels of {layer} "
+                     title=f"{model.name}{_title_note(model)}: sum of the {fmap.shape[-1]} "
+                           f"channels of {layer} "
                            "(not CAM / Grad-CAM)")
     return heat

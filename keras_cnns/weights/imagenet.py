@@ -60,10 +60,23 @@ def load_imagenet_weights(model, key, include_top):
     """
     entry = key.file(include_top) if isinstance(key, KerasWeights) else \
         imagenet_weight_file(key, include_top)
+    channels = model.inputs[0].shape[-1]
+    if channels != 3:  # before any download
+        raise ValueError(f"weights='imagenet' needs 3 input channels (the published file "
+                         f"was trained on RGB images), got input_shape with {channels}; "
+                         "pass weights=None or an RGB input_shape")
     # Keras reads KERAS_HOME once, at import; read it per call so both agree.
     cache_dir = os.environ.get("KERAS_HOME") or None
-    path = keras.utils.get_file(entry.fname, entry.origin, cache_subdir="models",
-                                file_hash=entry.file_hash, cache_dir=cache_dir)
+    where = os.path.join(cache_dir or os.path.join(os.path.expanduser("~"), ".keras"),
+                         "models", entry.fname)
+    try:
+        path = keras.utils.get_file(entry.fname, entry.origin, cache_subdir="models",
+                                    file_hash=entry.file_hash, cache_dir=cache_dir)
+    except Exception as err:  # urllib's URLError / HTTPError, wrapped by Keras
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise ValueError(f"weights='imagenet' needs the download of {entry.origin} into "
+                         f"{where}, which failed ({first}); download it there by hand "
+                         "when offline, or pass weights=None") from None
     # Legacy HDF5 (".h5"): Keras matches layers with weights in topological order.
     model.load_weights(path)
     return path

@@ -188,7 +188,15 @@ def _read_pth(path):
     except ImportError as err:
         raise ImportError(f"reading {os.fspath(path)!r} needs PyTorch: pip install "
                           "'keras-cnns[torch]' (or pass a .safetensors file)") from err
-    return torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+    path = os.fspath(path)
+    if os.path.getsize(path) == 0:
+        raise ValueError(f"{path!r} is not a PyTorch checkpoint: the file is empty")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle, zip and EOF errors of a garbage file
+        raise ValueError(f"{path!r} is not a readable PyTorch state dict (torch.load with "
+                         f"weights_only=True failed: {type(err).__name__}); expected a "
+                         "torchvision .pth/.pt or a .safetensors file") from None
 
 
 def _to_numpy(key, value):

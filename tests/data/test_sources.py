@@ -103,6 +103,25 @@ def test_load_errors(tfds_dir, tmp_path, no_network):
         load("kc_tiny_grey_digits", "validation", data_dir=tfds_dir)
 
 
+def test_tfds_without_validation_split_carves_it_from_train(tfds_dir, no_network):
+    """kc_tiny_grey_digits has train (12) and test (4): validation is the last
+    --val-split of train, disjoint from the rest, the test part its own test split."""
+    from keras_cnns.training.run import resolve_dataset
+
+    parts = resolve_dataset("kc_tiny_grey_digits", tfds_dir, val_split=0.25)
+    assert parts.splits == {"train": "train[:75%]", "validation": "train[75%:]",
+                            "test": "test"}
+
+    def images(ds):
+        return [x.tobytes() for x, _ in ds.as_numpy_iterator()]
+
+    train, val, test = images(parts.train), images(parts.val), images(parts.test)
+    assert (len(train), len(val), len(test)) == (9, 3, 4)
+    assert not set(train) & set(val)
+    again = resolve_dataset("kc_tiny_grey_digits", tfds_dir, val_split=0.25)
+    assert images(again.val) == val  # stable across runs
+
+
 def _save(path, array, mode=None, fmt=None):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     img = Image.fromarray(array)
@@ -135,16 +154,25 @@ def test_image_folder_flat_modes_and_class_index(folder_tree):
     np.testing.assert_array_equal(grey[..., 0], grey[..., 1])
     np.testing.assert_array_equal(rgba, flower)
     assert palette.shape == (40, 30, 3) and np.abs(palette.astype(int) - flower).mean() < 20
-    mapping = json.loads((root / CLASS_INDEX_FILE).read_text())
-    assert mapping == {"china": 0, "flower": 1}
     assert ds.class_names == ["china", "flower"]
-    # Stable: a new class sorting first is appended, old indices stay.
+    assert not (root / CLASS_INDEX_FILE).exists()  # nothing written into the dataset
+    # A kept index (a run's class_index.json): old indices stay, a new class sorting
+    # first is appended.
+    kept = root.parent / "run"
+    kept.mkdir()
+    (kept / CLASS_INDEX_FILE).write_text(json.dumps({"flower": 0, "china": 1}))
     _save(str(root / "aardvark" / "x.png"), small)
-    ds2 = image_folder(root)
-    assert json.loads((root / CLASS_INDEX_FILE).read_text()) == {
-        "china": 0, "flower": 1, "aardvark": 2}
+    ds2 = image_folder(root, index_dir=kept)
+    assert ds2.class_index == {"flower": 0, "china": 1, "aardvark": 2}
+    assert ds2.class_names == ["flower", "china", "aardvark"]
     assert sorted(y for _, y in ds2.as_numpy_iterator()) == [0, 0, 1, 1, 2]
-    assert not [f for f in os.listdir(root) if f.endswith(".tmp")]  # atomic write
+    assert json.loads((kept / CLASS_INDEX_FILE).read_text()) == {"flower": 0, "china": 1}
+    for content, needle in (("[1, 2]", "got list"), ("null", "got NoneType"),
+                            ("{oops", "not a readable class index")):
+        (kept / CLASS_INDEX_FILE).write_text(content)
+        with pytest.raises(ValueError, match=needle) as info:
+            image_folder(root, index_dir=kept)
+        assert CLASS_INDEX_FILE in str(info.value)
 
 
 def test_image_folder_split_layout(tmp_path, photos):
@@ -180,9 +208,9 @@ def test_truncated_file_raises_naming_it(folder_tree):
     root, _, _ = folder_tree
     bad = root / "china" / "a.jpg"
     _truncate(bad)
-    with pytest.raises(Exception, match="a.jpg") as info:
-        list(image_folder(root).as_numpy_iterator())
-    assert "truncated" in str(info.value)
+    with pytest.raises(ValueError, match="a.jpg") as info:
+        image_folder(root)  # the scan finds it before any iteration
+    assert "truncated" in str(info.value) and "1 unreadable image file in" in str(info.value)
 
 
 def test_truncated_file_skipped_and_counted(folder_tree, caplog):
@@ -202,6 +230,9 @@ def test_digits(digits_data):
     for a, b in zip((x_tr, y_tr, x_te, y_te), digits_data):
         np.testing.assert_array_equal(a, b)
     assert x_tr.shape == (1437, 32, 32, 3) and x_te.shape == (360, 32, 32, 3)
+    # The fixed three-way split: validation is a stratified part of x_train.
+    sizes = [int(digits(8, s).cardinality()) for s in ("train", "validation", "test")]
+    assert sizes == [1221, 216, 360]
     assert x_tr.dtype == np.uint8 and y_tr.dtype == np.int64
     # Stratified: every class has ~20 % of its images in test.
     counts = np.bincount(y_te, minlength=10) / (np.bincount(y_te, minlength=10)
@@ -212,6 +243,6 @@ def test_digits(digits_data):
     assert img.shape == (16, 16, 3) and img.dtype == tf.uint8 and int(y) == y_te[0]
     assert int(ds.cardinality()) == 360
     with pytest.raises(ValueError, match="split"):
-        digits(split="validation")
+        digits(split="val")
     with pytest.raises(ValueError, match="size"):
         digits_arrays(0)

@@ -45,8 +45,12 @@ def history_rows(path):
 def test_lenet5_fast_recipe_learns_digits_and_writes_every_artefact(trained_run):
     out, proc, seconds = trained_run
     results = json.loads((out / "results.json").read_text())
-    for key in ("model", "dataset", "epochs", "top1", "top5", "command"):
+    for key in ("model", "dataset", "epochs", "top1", "top5", "command", "val_top1",
+                "test_top1", "test_top5", "best_epoch"):
         assert key in results
+    assert (results["val_images"], results["test_images"]) == (216, 360)
+    assert results["top1"] == results["test_top1"]
+    assert "validation top-1" in proc.stdout and "test top-1" in proc.stdout
     assert results["model"] == "lenet5" and results["dataset"] == "digits"
     assert results["epochs"] == EPOCHS
     assert 0.0 <= results["top5"] <= 1.0 and results["top5"] >= results["top1"]
@@ -71,14 +75,15 @@ def test_lenet5_fast_recipe_learns_digits_and_writes_every_artefact(trained_run)
 def test_evaluate_writes_json_beside_the_checkpoint(trained_run, capsys):
     out, _, _ = trained_run
     results = json.loads((out / "results.json").read_text())
-    assert main(["evaluate", str(out / "last.keras"), "--dataset", "digits",
+    assert main(["evaluate", str(out / "best.keras"), "--dataset", "digits",
                  "--tta", "center"]) == 0
     printed = capsys.readouterr().out
     assert "top-1" in printed
-    got = json.loads((out / "last.evaluate-center.json").read_text())
-    assert got["images"] == 360 and got["tta"] == "center"
-    # LeNet's crop fraction is 1: the centre view is exactly the training-time eval view.
-    assert got["top1"] == pytest.approx(results["top1"], abs=1e-9)
+    got = json.loads((out / "best.evaluate-digits-test-center.json").read_text())
+    assert got["images"] == 360 and got["tta"] == "center" and got["split"] == "test"
+    # LeNet's crop fraction is 1: the centre view is exactly the training-time eval view,
+    # and train scored the test part with best.keras.
+    assert got["top1"] == pytest.approx(results["test_top1"], abs=1e-9)
     target = out / "ten.json"
     assert main(["evaluate", str(out / "last.keras"), "--tta", "alexnet-10",
                  "--output", str(target)]) == 0
@@ -184,7 +189,7 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
 
     def poisoned(*args, **kwargs):
         ds = real(*args, **kwargs)
-        # 1437 // 64 = 22 steps per epoch: epoch 1 is clean, epoch 2 turns to NaN.
+        # 1221 // 64 = 19 steps per epoch: epoch 1 is clean, epoch 2 turns to NaN.
         return ds.enumerate().map(
             lambda i, b: (tf.where(i >= 30, tf.fill(tf.shape(b[0]), np.nan), b[0]), b[1]))
 
