@@ -128,7 +128,7 @@ def predict_images(model, images, top_k=5, tta="center", batch_size=64, class_na
     ds, keys, bad = _source(images)
     result = evaluate_tta(model, ds, tta, batch_size=batch_size, name=name,
                           preprocessing=preprocessing, verbose=verbose,
-                          return_probabilities=True)
+                          return_probabilities=True, labels_are_keys=True)
     probs = result["probabilities"]
     classes = probs.shape[-1]
     if names is not None and len(names) != classes:

@@ -129,7 +129,7 @@ def _progbar(verbose, target):
 
 def evaluate_tta(model, source, scheme, batch_size=144, crop_size=None, name=None,
                  preprocessing=None, scales=None, from_logits=None, max_images=None,
-                 verbose=1, return_probabilities=False):
+                 verbose=1, return_probabilities=False, labels_are_keys=False):
     """Top-1 / top-5 accuracy of ``model`` on ``source`` with test-time views.
 
     ``scheme``: ``"center"``, ``"alexnet-10"``, ``"googlenet-144"`` (see
@@ -146,7 +146,9 @@ def evaluate_tta(model, source, scheme, batch_size=144, crop_size=None, name=Non
 
     Returns ``{"top1", "top5", "images", "crops_per_image", "seconds"}`` (accuracies
     as fractions); with ``return_probabilities=True`` also ``"probabilities"`` and
-    ``"labels"``.
+    ``"labels"``. Labels outside the model's classes are refused (the dataset and the
+    model do not match) unless ``labels_are_keys``: the source's second element then
+    only identifies each image (``keras_cnns.predict``) and the accuracies mean nothing.
     """
     check_scheme(scheme, SCHEMES)
     check_crop_size(crop_size)
@@ -202,7 +204,7 @@ def evaluate_tta(model, source, scheme, batch_size=144, crop_size=None, name=Non
         raise ValueError("source is empty: no image to evaluate (top-1 would be undefined)")
     classes = probs.shape[-1]
     outside = labels[(labels < 0) | (labels >= classes)]
-    if outside.size:
+    if outside.size and not labels_are_keys:
         raise ValueError(f"source has labels outside the model's {classes} classes (0.."
                          f"{classes - 1}): {sorted(set(outside.tolist()))[:10]}; the dataset "
                          "and the model do not match")
