@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from keras_cnns.cli.common import PROG, UsageError, add_dataset_arguments, load_checkpoint
+from keras_cnns.cli.common import (PROG, UsageError, add_backend_argument,
+                                   add_dataset_arguments, load_checkpoint, select_backend)
 
 #: keras_cnns.data.SCHEMES, spelled out so that the parser needs no TensorFlow
 #: (tests/test_cli.py pins the two together).
@@ -20,12 +21,15 @@ def add_parsers(sub):
     p.add_argument("--tta", default="center", choices=TTA_SCHEMES, help="test-time views")
     p.add_argument("--batch-size", type=int, default=144, help="crops per forward pass")
     p.add_argument("--output", default=None, help="JSON file (default: beside CHECKPOINT)")
+    add_backend_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args):
     import json
     import os
+
+    select_backend(args.backend)  # before anything imports Keras
 
     from keras_cnns.validation import check_positive_int
 

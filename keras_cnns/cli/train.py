@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from keras_cnns.cli.common import (PROG, add_dataset_arguments, add_image_size_argument,
-                                   add_model_argument)
+from keras_cnns.cli.common import (PROG, UsageError, add_backend_argument,
+                                   add_dataset_arguments, add_image_size_argument,
+                                   add_model_argument, select_backend)
 
 
 def add_parsers(sub):
@@ -40,6 +41,7 @@ def add_parsers(sub):
                         "(docs/distributed.md)")
     p.add_argument("--cpu-replicas", type=int, default=None,
                    help="with --strategy mirrored: split the CPU into N logical devices")
+    add_backend_argument(p)
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                    help="Keras verbosity: 1 progress bars (default), 2 one line per epoch "
                         "(TensorFlow's own start-up log: 'keras-cnns --verbose train ...')")
@@ -50,6 +52,11 @@ def run(args):
     import os
     import shlex
     import sys
+
+    backend = select_backend(args.backend)  # before anything imports Keras
+    if backend != "tensorflow" and (args.strategy != "default" or args.cpu_replicas):
+        raise UsageError(f"{PROG}: error: --strategy {args.strategy} / --cpu-replicas need "
+                         f"the tensorflow backend (tf.distribute), not {backend}")
 
     from keras_cnns.training.run import TrainingDiverged, train
 
