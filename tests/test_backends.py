@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
@@ -21,11 +22,14 @@ from tests.helpers import REPO, cli_env, randomise
 
 BACKENDS = ("jax", "torch")
 
+NO_TOP = {"include_top": False, "pooling": "avg"}  # their 4096-wide FCs are plain Dense
+
 #: One network per registry family, small: (registry name, build kwargs, input side).
-#: DenseNet and FractalNet are cut down through their builders' own arguments; GoogLeNet
+#: AlexNet and VGG without their fully connected layers (tens of millions of plain Dense
+#: weights to copy, nothing of the zoo's own); DenseNet and FractalNet are cut down through their builders' own arguments; GoogLeNet
 #: (the paper's, with LRN and aux heads) is checked through its .keras file and its fit.
 FAMILIES = [
-    ("lenet5", {}, 32), ("alexnet", {}, 67), ("vgg11", {}, 32), ("nin", {}, 32),
+    ("lenet5", {}, 32), ("alexnet", NO_TOP, 67), ("vgg11", NO_TOP, 32), ("nin", {}, 32),
     ("inception_v2", {"depth_multiplier": 0.25}, 32),
     ("resnet20_cifar", {"stochastic_depth": 0.5}, 32),
     ("densenet121", {"blocks": [1, 2, 2, 1], "growth_rate": 8}, 32),
@@ -69,6 +73,7 @@ def _layers_model():
 def run(tmp_path_factory, photos, digits_data):
     """The TensorFlow references, then each backend's worker: ``(dir, {backend: json})``."""
     d = tmp_path_factory.mktemp("backends")
+    cpu_start = time.process_time()
     rng = np.random.default_rng(0)
     ref = {"photos": np.stack(photos)}
     # Layers alone, against their TensorFlow outputs (tests/test_layers.py pins those
@@ -89,7 +94,9 @@ def run(tmp_path_factory, photos, digits_data):
     spec = {"families": []}
     for name, kwargs, size in FAMILIES:
         channels = keras_cnns.model_info(name).default_input_shape[-1]
-        kwargs = dict(kwargs, input_shape=(size, size, channels), classes=10)
+        kwargs = dict(kwargs, input_shape=(size, size, channels))
+        if kwargs.get("include_top", True):
+            kwargs["classes"] = 10
         model = keras_cnns.build(name, **kwargs)
         randomise(model)
         x = _photos(photos, size, channels)
@@ -110,13 +117,14 @@ def run(tmp_path_factory, photos, digits_data):
     for k, v in googlenet(x, training=False).items():
         ref[f"keras_out_googlenet_{k}"] = np.asarray(v)
     googlenet.save(d / "tf-googlenet.keras")
-    x_tr, y_tr = digits_data[0][:64], digits_data[1][:64]
+    x_tr, y_tr = digits_data[0][:32], digits_data[1][:32]
     ref["digits_x"] = tf.image.resize(x_tr.astype("float32"),
                                       (GOOGLENET_SIZE,) * 2).numpy() / 255.0
     ref["digits_y"] = y_tr
     np.savez(d / "reference.npz", **ref)
     (d / "spec.json").write_text(json.dumps(spec))
 
+    print(f"TensorFlow side: {time.process_time() - cpu_start:.1f} CPU s")
     results = {}
     for backend in BACKENDS:
         env = cli_env(KERAS_BACKEND=backend,
@@ -203,7 +211,7 @@ def test_keras_file_saved_on_backend_loads_on_tensorflow(run, backend):
     # torch (here, importing torch after TF crashes in triton). The network loads anywhere.
     model = keras.saving.load_model(d / f"{backend}-googlenet.keras", safe_mode=True,
                                     compile=backend != "torch")
-    assert (model.optimizer is not None) == (backend != "torch")
+    assert (getattr(model, "optimizer", None) is not None) == (backend != "torch")
     ref = np.load(d / "reference.npz")
     want = np.load(d / f"{backend}-googlenet-out.npz")
     got = model(ref["keras_in_googlenet"], training=False)
