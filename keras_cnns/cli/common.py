@@ -129,8 +129,13 @@ def load_checkpoint(path, flag="CHECKPOINT"):
     import keras_cnns.training  # noqa: F401  (registers the losses / schedules)
 
     try:
-        return keras.saving.load_model(path, safe_mode=True)
+        model = keras.saving.load_model(path, safe_mode=True)
     except Exception as err:  # corrupt zip, wrong format, unknown layer...
         first = (str(err).strip().splitlines() or [""])[0][:200]
         raise UsageError(f"{PROG}: error: {flag} {path!r} is not a loadable .keras model "
                          f"({type(err).__name__}: {first})") from None
+    if keras.backend.backend() == "torch" and getattr(model, "_jit_compile", None):
+        # Compiled on TF / JAX, the file says jit_compile=True, which on torch means
+        # torch.compile; Keras' own torch default is eager.
+        model.jit_compile = False
+    return model
