@@ -44,6 +44,31 @@ def test_one_network_per_family():
     assert covered == {f.name for f in keras_cnns.registry.families()}
 
 
+def test_network_code_holds_no_tensorflow_import():
+    """Layers, blocks, builders, heads and features import no TensorFlow; the one
+    exception is Preprocess's fallback for what only TF has (a graph of unknown image
+    size, the gaussian / mitchellcubic resizes), imported inside those two methods."""
+    import ast
+
+    pkg = os.path.join(REPO, "keras_cnns")
+    files = [os.path.join(pkg, f) for f in ("heads.py", "features.py")]
+    for sub in ("layers", "blocks", "models"):
+        for root, _, names in os.walk(os.path.join(pkg, sub)):
+            files += [os.path.join(root, n) for n in names if n.endswith(".py")]
+    found = []
+    for path in files:
+        with open(path) as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""]
+                if any(n.split(".")[0] == "tensorflow" for n in names):
+                    found.append((os.path.relpath(path, REPO), node.lineno))
+    assert len(files) > 30
+    assert [f for f, _ in found] == ["keras_cnns/layers/preprocess.py"] * 2, found
+
+
 def _photos(photos, size, channels=3):
     x = tf.image.resize(np.stack(photos).astype("float32"), (size, size)).numpy()
     if channels == 1:

@@ -40,6 +40,11 @@ class Preprocess(keras.layers.Layer):
     3. ``grayscale``: average RGB to one channel (ITU-R 601 weights, as Pillow's "L");
        otherwise reorder to ``color_order``;
     4. ``(x * scale - mean) / std`` per channel.
+
+    Written with ``keras.ops`` for every backend; the resize is antialiased where the
+    backend's ``keras.ops.image.resize`` offers it (:data:`BACKEND_INTERPOLATIONS`,
+    docs/backends.md). A TensorFlow graph of unknown image size (the SavedModel
+    signature) and TF's "gaussian" / "mitchellcubic" call ``tf.image.resize`` directly.
     """
 
     def __init__(self, height, width, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), scale=1.0,
