@@ -240,3 +240,40 @@ def test_bad_arguments_give_one_line_and_nonzero_exit(argv, needle):
     assert len(lines) == 1 and needle in lines[0], result.stderr
     assert lines[0].startswith("keras-cnns")
     assert "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- --backend
+
+@pytest.mark.parametrize("command", [["train", "lenet5"], ["evaluate", "x.keras"]])
+def test_backend_flag_parses_on_train_and_evaluate(command):
+    parser = cli.build_parser()
+    assert parser.parse_args(command).backend is None  # the user's environment
+    assert parser.parse_args(command + ["--backend", "jax"]).backend == "jax"
+    with pytest.raises(cli.UsageError, match="backend"):
+        parser.parse_args(command + ["--backend", "mxnet"])
+
+
+def test_backend_is_set_before_keras_and_refused_after(monkeypatch):
+    from keras_cnns.cli.common import select_backend
+
+    import keras
+
+    # This process imported Keras with TensorFlow: another backend cannot be switched to.
+    with pytest.raises(cli.UsageError, match="already imported"):
+        select_backend("torch")
+    assert select_backend("tensorflow") == "tensorflow"
+    assert select_backend(None) == keras.backend.backend()
+    # Before Keras is imported, the flag is KERAS_BACKEND; without it the env decides.
+    monkeypatch.delitem(sys.modules, "keras")
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert select_backend(None) == "torch"
+    assert select_backend("jax") == "jax" and os.environ["KERAS_BACKEND"] == "jax"
+    monkeypatch.delenv("KERAS_BACKEND")
+    assert select_backend(None) == "tensorflow"
+
+
+def test_train_refuses_tf_distribute_on_another_backend(monkeypatch, capsys):
+    monkeypatch.delitem(sys.modules, "keras", raising=False)  # as before Keras is imported
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    assert cli.main(["train", "lenet5", "--backend", "jax", "--strategy", "mirrored"]) == 2
+    assert "tensorflow backend" in capsys.readouterr().err

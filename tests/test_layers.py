@@ -64,6 +64,18 @@ def test_lrn_config_round_trip_and_float16(activations):
     np.testing.assert_allclose(y.astype("float64"), want, rtol=2e-3)
 
 
+@pytest.mark.parametrize("radius, bias, alpha, beta, channels", [
+    (2, 1.0, 1e-4, 0.75, 64), (2, 2.0, 1e-4, 0.75, 96), (5, 1.0, 2e-5, 0.75, 192),
+    (0, 1.0, 1e-3, 0.5, 8), (3, 1.5, 3e-4, 1.0, 7)])
+def test_lrn_equals_tensorflows_kernel(radius, bias, alpha, beta, channels):
+    """The keras.ops LRN (every backend) against tf.nn.local_response_normalization, the
+    op the layer called before, on wide windows and narrow channel counts alike."""
+    x = (np.random.default_rng(radius).random((2, 7, 7, channels)) * 100).astype("float32")
+    got = np.asarray(LocalResponseNormalization(radius, bias, alpha, beta)(x))
+    want = tf.nn.local_response_normalization(x, radius, bias, alpha, beta).numpy()
+    assert np.abs(got - want).max() / np.abs(want).max() < 1e-5
+
+
 @pytest.mark.parametrize("kwargs, error", [
     (dict(depth_radius=-1), ValueError), (dict(alpha=-1.0), ValueError),
     (dict(beta="x"), TypeError), (dict(depth_radius=2.0), TypeError)])

@@ -55,6 +55,34 @@ def quiet_tensorflow(verbose=False):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def add_backend_argument(p):
+    p.add_argument("--backend", default=None, choices=BACKENDS,
+                   help="Keras backend (sets KERAS_BACKEND before Keras is imported; "
+                        "default: $KERAS_BACKEND, else Keras' own default, tensorflow)")
+
+
+def select_backend(name):
+    """Set ``KERAS_BACKEND`` to ``name`` before Keras is imported (``None``: leave the
+    user's environment alone) and return the backend the command will run on. Keras fixes
+    its backend when first imported, so a process that already imported it with another
+    backend cannot switch: that is a :class:`UsageError`."""
+    if name is not None:
+        if name not in BACKENDS:
+            raise UsageError(f"{PROG}: error: --backend must be one of {', '.join(BACKENDS)}, "
+                             f"got {name!r}")
+        os.environ["KERAS_BACKEND"] = name
+    if "keras" in sys.modules:
+        current = sys.modules["keras"].backend.backend()
+        if name is not None and current != name:
+            raise UsageError(f"{PROG}: error: --backend {name}: Keras is already imported "
+                             f"in this process with the {current} backend")
+        return current
+    return os.environ.get("KERAS_BACKEND") or "tensorflow"
+
+
 class VersionAction(argparse.Action):
     """``--version``, reading ``keras_cnns.__version__`` only when asked for."""
 
@@ -130,10 +158,15 @@ def load_checkpoint(path, flag="CHECKPOINT"):
     import keras_cnns.training  # noqa: F401  (registers the losses / schedules)
 
     try:
-        return keras.saving.load_model(path, safe_mode=True)
+        model = keras.saving.load_model(path, safe_mode=True)
     except Exception as err:  # corrupt zip, wrong format, unknown layer...
         first = (str(err).strip().splitlines() or [""])[0][:200]
         hint = ("; in Python, 'import keras_cnns' before keras.saving.load_model so that "
                 "Keras finds the package's classes" if "Could not locate" in str(err) else "")
         raise UsageError(f"{PROG}: error: {flag} {path!r} is not a loadable .keras model "
                          f"({type(err).__name__}: {first}){hint}") from None
+    if keras.backend.backend() == "torch" and getattr(model, "_jit_compile", None):
+        # Compiled on TF / JAX, the file says jit_compile=True, which on torch means
+        # torch.compile; Keras' own torch default is eager.
+        model.jit_compile = False
+    return model

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from keras_cnns.cli.common import (PROG, UsageError, add_bad_images_argument,
-                                   add_dataset_arguments, add_precision_argument,
-                                   add_split_arguments, load_checkpoint)
+from keras_cnns.cli.common import (PROG, UsageError, add_backend_argument,
+                                   add_bad_images_argument, add_dataset_arguments,
+                                   add_precision_argument, add_split_arguments, load_checkpoint,
+                                   select_backend)
 
 #: keras_cnns.data.SCHEMES, spelled out so that the parser needs no TensorFlow
 #: (tests/test_cli.py pins the two together).
@@ -30,6 +31,7 @@ def add_parsers(sub):
     p.add_argument("--output", default=None,
                    help="JSON file (default: beside CHECKPOINT, named CHECKPOINT.evaluate-"
                         "DATASET-SPLIT-TTA.json)")
+    add_backend_argument(p)
     p.set_defaults(func=run)
 
 
@@ -63,6 +65,8 @@ def _check_writable(path):
 def run(args):
     import json
     import os
+
+    select_backend(args.backend)  # before anything imports Keras
 
     from keras_cnns.validation import check_positive_int
 

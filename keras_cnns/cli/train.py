@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from keras_cnns.cli.common import (PROG, add_bad_images_argument, add_dataset_arguments,
+from keras_cnns.cli.common import (PROG, UsageError, add_backend_argument,
+                                   add_bad_images_argument, add_dataset_arguments,
                                    add_image_size_argument, add_model_argument,
-                                   add_precision_argument, add_split_arguments)
+                                   add_precision_argument, add_split_arguments,
+                                   select_backend)
 
 
 def add_parsers(sub):
@@ -46,6 +48,7 @@ def add_parsers(sub):
                         "(docs/distributed.md)")
     p.add_argument("--cpu-replicas", type=int, default=None,
                    help="with --strategy mirrored: split the CPU into N logical devices")
+    add_backend_argument(p)
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                    help="Keras verbosity: 1 progress bars (default), 2 one line per epoch "
                         "(TensorFlow's own start-up log: 'keras-cnns --verbose train ...')")
@@ -56,6 +59,11 @@ def run(args):
     import os
     import shlex
     import sys
+
+    backend = select_backend(args.backend)  # before anything imports Keras
+    if backend != "tensorflow" and (args.strategy != "default" or args.cpu_replicas):
+        raise UsageError(f"{PROG}: error: --strategy {args.strategy} / --cpu-replicas need "
+                         f"the tensorflow backend (tf.distribute), not {backend}")
 
     from keras_cnns.training.run import TrainingDiverged, train
 

@@ -357,26 +357,33 @@ def train_pipeline(source, model_or_name, batch_size, augment="auto", seed=0,
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def _resize_centre_crop(images, c, p):
+    """:class:`keras_cnns.layers.Preprocess`'s resize and crop in TensorFlow ops, for
+    ``tf.data`` maps on every Keras backend (a Keras layer inside ``tf.data`` would run
+    the JAX / torch ops of its backend on TF tensors): the shorter side to
+    ``round(c / crop_fraction)``, antialiased, then the central ``c x c``."""
+    x = tf.cast(images, tf.float32)
+    shape = tf.shape(x)
+    h, w = tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
+    ratio = tf.round(c / p.crop_fraction) / tf.minimum(h, w)
+    new_h = tf.maximum(tf.cast(tf.round(h * ratio), tf.int32), c)
+    new_w = tf.maximum(tf.cast(tf.round(w * ratio), tf.int32), c)
+    x = tf.image.resize(x, tf.stack([new_h, new_w]), method=p.interpolation, antialias=True)
+    top, left = (new_h - c) // 2, (new_w - c) // 2
+    return tf.ensure_shape(x[:, top:top + c, left:left + c, :], [None, c, c, None])
+
+
 def eval_pipeline(source, model_or_name, batch_size, crop_size=None, name=None,
                   preprocessing=None, outputs=None):
     """Evaluation batches ``(x, y)``: resize the shorter side to ``s / crop_fraction``
     with the model's interpolation (antialiased), centre-crop ``s``, normalise; the
     arithmetic of :func:`keras_cnns.preprocessing`. Aux models get the label dict."""
-    from keras_cnns.layers import Preprocess
-
     model, info, c, p, channels = resolve_model(model_or_name, name, crop_size, preprocessing)
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    grey = p.grayscale or channels == 1
-    mean, std = p.mean, p.std
-    if grey and len(mean) == 3:
-        mean, std = (sum(mean) / 3.0,), (sum(std) / 3.0,)
-    layer = Preprocess(c, c, mean=mean, std=std, scale=p.scale, color_order=p.color_order,
-                       crop_fraction=p.crop_fraction, interpolation=p.interpolation,
-                       grayscale=grey)
 
     def prep(image, label):
-        return layer(image[None])[0], label
+        return normalize(_resize_centre_crop(image[None], c, p), p, channels)[0], label
 
     ds = source.map(prep, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.batch(int(batch_size), num_parallel_calls=tf.data.AUTOTUNE)

@@ -31,7 +31,26 @@ _ELEMENTWISE = (keras.layers.Dropout, keras.layers.Activation, keras.layers.Soft
 outputs_probabilities = aux_lib.is_softmax  # kept for its users; see heads.is_softmax
 
 
+def _on_tensorflow():
+    return keras.backend.backend() == "tensorflow"
+
+
+def _predict_numpy(model, probs):
+    """JAX / torch: the model cannot run inside a tf.function; numpy in, numpy out."""
+    def predict(x):
+        y = np.asarray(model.predict_on_batch(np.asarray(x)), np.float32)
+        if probs:
+            return y
+        e = np.exp(y - y.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    return predict
+
+
 def _predict_fn(model, probs):
+    if not _on_tensorflow():
+        return _predict_numpy(model, probs)
+
     @tf.function(reduce_retracing=True)
     def predict(x):
         y = tf.cast(model(x, training=False), tf.float32)
@@ -163,6 +182,9 @@ def evaluate_tta(model, source, scheme, batch_size=144, crop_size=None, name=Non
     target = n_images if n_images >= 0 else None
     start = time.perf_counter()
     if scheme == "vgg-dense":
+        if not _on_tensorflow():
+            raise ValueError("the vgg-dense scheme runs on the tensorflow backend only (it "
+                             f"traces the convolutionalised network), not {keras.backend.backend()}")
         small = [q for q in dense_scales(c, scales) if q < c]
         if small:
             raise ValueError(f"scales must be >= the crop size {c} (the fc layers need the "
@@ -184,15 +206,22 @@ def evaluate_tta(model, source, scheme, batch_size=144, crop_size=None, name=Non
         predict = _predict_fn(model, probs_out)
 
         @tf.function(reduce_retracing=True)
-        def step(x):
+        def tf_step(x):
             b = tf.shape(x)[0]
             y = predict(tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0)))
             return tf.reduce_mean(tf.reshape(y, [b, n, -1]), axis=1)
 
+        def step(x):
+            if _on_tensorflow():
+                return tf_step(x)
+            x = np.asarray(x)
+            y = predict(x.reshape((-1,) + x.shape[2:]))
+            return y.reshape(x.shape[0], n, -1).mean(axis=1)
+
         bar = _progbar(verbose, target)
         probs, labels = [], []
         for x, y in pipe:
-            probs.append(step(x).numpy())
+            probs.append(np.asarray(step(x)))
             labels.append(np.asarray(y))
             if bar is not None:
                 bar.add(len(labels[-1]))

@@ -1,7 +1,7 @@
 """Local response normalisation (AlexNet section 3.3; GoogLeNet's stem)."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from keras_cnns.validation import check_float, check_int, check_positive_int
 
@@ -35,10 +35,25 @@ class LocalResponseNormalization(keras.layers.Layer):
                    beta=beta, **kwargs)
 
     def call(self, inputs):
-        x = tf.cast(inputs, tf.float32)
-        y = tf.nn.local_response_normalization(
-            x, depth_radius=self.depth_radius, bias=self.bias, alpha=self.alpha, beta=self.beta)
-        return tf.cast(y, inputs.dtype)
+        # Written with keras.ops for every backend: the windowed sum of squares is the sum
+        # of 2r + 1 channel-shifted copies of the zero-padded squares, as exact as
+        # TensorFlow's kernel (a band-matrix product) and cheaper.
+        x = ops.cast(inputs, "float32")
+        channels = x.shape[-1]
+        if channels is None:
+            raise ValueError("LocalResponseNormalization needs a known channel count")
+        r = self.depth_radius
+        squares = ops.square(x)
+        if r:
+            rank = len(x.shape)
+            padded = ops.pad(squares, [[0, 0]] * (rank - 1) + [[r, r]])
+            total = padded[..., 0:channels]
+            for d in range(1, 2 * r + 1):
+                total = total + padded[..., d:d + channels]
+        else:
+            total = squares
+        y = x * ops.power(self.bias + self.alpha * total, -self.beta)
+        return ops.cast(y, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -1,7 +1,6 @@
 """Pooling layers the original releases use and Keras lacks."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_cnns.blocks.rows import ceil_padding, pool_output_size
@@ -32,10 +31,10 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
             raise ValueError("AdaptiveAveragePooling2D needs a static height and width")
         rows = []
         for r0, r1 in self._bounds(h, self.output_size[0]):
-            cols = [tf.reduce_mean(inputs[:, r0:r1, c0:c1, :], axis=[1, 2])
+            cols = [ops.mean(inputs[:, r0:r1, c0:c1, :], axis=(1, 2))
                     for c0, c1 in self._bounds(w, self.output_size[1])]
-            rows.append(tf.stack(cols, axis=1))
-        return tf.stack(rows, axis=1)
+            rows.append(ops.stack(cols, axis=1))
+        return ops.stack(rows, axis=1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self.output_size, input_shape[-1])

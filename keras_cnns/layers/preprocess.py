@@ -1,12 +1,30 @@
 """In-graph preprocessing: raw uint8 images of any size to a model's input."""
 
 import keras
-import tensorflow as tf
+import numpy as np
+from keras import ops
 
 from keras_cnns.validation import check_positive_int
 
 _INTERPOLATIONS = ("bilinear", "bicubic", "nearest", "area", "lanczos3", "lanczos5",
                    "gaussian", "mitchellcubic")
+
+#: The interpolations ``keras.ops.image.resize`` offers on each backend (Keras 3.15). The
+#: layer asks for an antialiased resize; TensorFlow and JAX antialias every method but
+#: "nearest" when shrinking, torch only "bilinear" and "bicubic". TensorFlow's "gaussian"
+#: and "mitchellcubic" exist on TensorFlow only (tf.image.resize, called directly).
+BACKEND_INTERPOLATIONS = {
+    "tensorflow": ("bilinear", "bicubic", "nearest", "area", "lanczos3", "lanczos5"),
+    "jax": ("bilinear", "bicubic", "nearest", "lanczos3", "lanczos5"),
+    "torch": ("bilinear", "bicubic", "nearest"),
+}
+
+
+def _resized_side(side, target_short, short):
+    """``round(side * (target_short / short))`` in float32, rounding half to even, as the
+    layer's TensorFlow graph computes it (so every backend picks the same size)."""
+    ratio = np.float32(target_short) / np.float32(short)
+    return int(np.round(np.float32(side) * ratio))
 
 
 @keras.saving.register_keras_serializable(package="keras_cnns")
@@ -22,6 +40,11 @@ class Preprocess(keras.layers.Layer):
     3. ``grayscale``: average RGB to one channel (ITU-R 601 weights, as Pillow's "L");
        otherwise reorder to ``color_order``;
     4. ``(x * scale - mean) / std`` per channel.
+
+    Written with ``keras.ops`` for every backend; the resize is antialiased where the
+    backend's ``keras.ops.image.resize`` offers it (:data:`BACKEND_INTERPOLATIONS`,
+    docs/backends.md). A TensorFlow graph of unknown image size (the SavedModel
+    signature) and TF's "gaussian" / "mitchellcubic" call ``tf.image.resize`` directly.
     """
 
     def __init__(self, height, width, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), scale=1.0,
@@ -49,30 +72,56 @@ class Preprocess(keras.layers.Layer):
         self.grayscale = bool(grayscale)
 
     def call(self, images):
-        images = tf.convert_to_tensor(images)
-        if images.shape.rank != 4:
+        images = ops.convert_to_tensor(images)
+        if len(images.shape) != 4:
             raise ValueError(f"images must be a batch [N, H, W, 3], got shape {images.shape}")
-        x = tf.cast(images, tf.float32)
-        shape = tf.shape(x)
-        h, w = tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
-        target_short = tf.round(min(self.height, self.width) / self.crop_fraction)
-        ratio = target_short / tf.minimum(h, w)
-        # Never smaller than the crop, whatever the rounding.
-        new_h = tf.maximum(tf.cast(tf.round(h * ratio), tf.int32), self.height)
-        new_w = tf.maximum(tf.cast(tf.round(w * ratio), tf.int32), self.width)
-        x = tf.image.resize(x, tf.stack([new_h, new_w]), method=self.interpolation,
-                            antialias=True)
-        top = (new_h - self.height) // 2
-        left = (new_w - self.width) // 2
+        x = ops.cast(images, "float32")
+        h, w = ops.shape(x)[1], ops.shape(x)[2]
+        target_short = round(min(self.height, self.width) / self.crop_fraction)
+        if isinstance(h, int) and isinstance(w, int):
+            # Every backend at run time (JAX traces with concrete shapes, torch is eager).
+            new_h = max(_resized_side(h, target_short, min(h, w)), self.height)
+            new_w = max(_resized_side(w, target_short, min(h, w)), self.width)
+            x = self._resize(x, new_h, new_w)
+            top, left = (new_h - self.height) // 2, (new_w - self.width) // 2
+        else:
+            # Only a TensorFlow graph of unknown image size (the SavedModel export's
+            # [None, None, None, 3] signature) gets here: the size is a tensor.
+            x, top, left = self._resize_dynamic(x, h, w, target_short)
         x = x[:, top:top + self.height, left:left + self.width, :]
         if self.grayscale:
-            weights = tf.constant([0.299, 0.587, 0.114], tf.float32)
-            x = tf.reduce_sum(x * weights, axis=-1, keepdims=True)
+            weights = ops.convert_to_tensor([0.299, 0.587, 0.114], "float32")
+            x = ops.sum(x * weights, axis=-1, keepdims=True)
         elif self.color_order == "BGR":
-            x = x[..., ::-1]
-        x = (x * self.scale - tf.constant(self.mean, tf.float32)) / tf.constant(self.std, tf.float32)
-        x = tf.ensure_shape(x, [None, self.height, self.width, 1 if self.grayscale else 3])
-        return x
+            x = ops.flip(x, axis=-1)
+        mean = ops.convert_to_tensor(self.mean, "float32")
+        std = ops.convert_to_tensor(self.std, "float32")
+        x = (x * self.scale - mean) / std
+        return ops.reshape(x, (-1, self.height, self.width, 1 if self.grayscale else 3))
+
+    def _resize(self, x, new_h, new_w):
+        backend = keras.backend.backend()
+        method = self.interpolation
+        if method in BACKEND_INTERPOLATIONS.get(backend, ()):
+            return ops.image.resize(x, (new_h, new_w), interpolation=method, antialias=True,
+                                    data_format="channels_last")
+        if backend == "tensorflow":  # gaussian, mitchellcubic: tf.image.resize only
+            import tensorflow as tf
+
+            return tf.image.resize(x, (new_h, new_w), method=method, antialias=True)
+        raise ValueError(f"interpolation {method!r} is not available on the {backend} "
+                         f"backend; use one of {BACKEND_INTERPOLATIONS.get(backend)}")
+
+    def _resize_dynamic(self, x, h, w, target_short):
+        import tensorflow as tf  # TensorFlow backend only: a graph with a tensor-valued size
+
+        h, w = ops.cast(h, "float32"), ops.cast(w, "float32")
+        ratio = ops.cast(target_short, "float32") / ops.minimum(h, w)
+        new_h = ops.maximum(ops.cast(ops.round(h * ratio), "int32"), self.height)
+        new_w = ops.maximum(ops.cast(ops.round(w * ratio), "int32"), self.width)
+        x = tf.image.resize(x, tf.stack([new_h, new_w]), method=self.interpolation,
+                            antialias=True)
+        return x, (new_h - self.height) // 2, (new_w - self.width) // 2
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.height, self.width, 1 if self.grayscale else 3)

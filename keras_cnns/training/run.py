@@ -238,6 +238,7 @@ def decode_error_message(err, splits, what):
 def held_out_metrics(model, eval_ds):
     """Top-1 / top-5 fractions of the main head on ``eval_ds`` (``(x, y)`` batches,
     ``y`` a label or a dict with ``"main"``)."""
+    import keras
     import tensorflow as tf
 
     from keras_cnns import heads as aux_lib
@@ -247,9 +248,19 @@ def held_out_metrics(model, eval_ds):
     probs = _outputs_probabilities(main.outputs[0])
 
     @tf.function(reduce_retracing=True)
-    def predict(x):
+    def tf_predict(x):
         y = tf.cast(main(x, training=False), tf.float32)
         return y if probs else tf.nn.softmax(y, -1)
+
+    def predict(x):
+        if keras.backend.backend() == "tensorflow":
+            return tf_predict(x)
+        # JAX / torch: the model cannot run inside a tf.function.
+        y = np.asarray(main.predict_on_batch(np.asarray(x)), np.float32)
+        if probs:
+            return y
+        e = np.exp(y - y.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
 
     top1 = top5 = n = 0
     for x, y in eval_ds:
