@@ -104,11 +104,15 @@ def add_model_argument(p, metavar="MODEL", dest="model"):
 
 
 def add_dataset_arguments(p, folder_help="a folder PATH (root/split/label/img or "
-                                         "root/label/img)"):
+                                         "root/label/img)", download=True):
     p.add_argument("--dataset", default="digits",
-                   help=f"'digits' (scikit-learn's, offline; default), a tfds name, or "
-                        f"{folder_help}")
+                   help=f"'digits' (scikit-learn's, offline; default), a tfds name such as "
+                        f"cifar10 or cifar100, or {folder_help}")
     p.add_argument("--data-dir", default=None, help="tfds data directory (prepared data)")
+    if download:
+        p.add_argument("--download", action="store_true",
+                       help="let tfds download and prepare a --dataset that is not in "
+                            "--data-dir yet (needs the network; CIFAR-10 is 163 MB)")
 
 
 def add_bad_images_argument(p):

@@ -91,7 +91,8 @@ def run(args):
     size = model.inputs[0].shape[1] or 224
     index_dir = os.path.dirname(os.path.abspath(args.checkpoint))
     parts = resolve_dataset(args.dataset, args.data_dir, int(size), args.val_split,
-                            args.test_split, args.bad_images, index_dir=index_dir)
+                            args.test_split, args.bad_images, index_dir=index_dir,
+                            download=args.download)
     names, desc = parts.class_names, parts.description
     classes = aux_lib.inference_model(model).outputs[0].shape[-1]
     if classes != len(names):

@@ -36,7 +36,7 @@ def add_parsers(sub):
     p.add_argument("--quantize", default="none", choices=QUANTIZE_MODES,
                    help="tflite only: float16 weights, dynamic (int8 weights) or int8 "
                         "(full-integer, calibrated on --dataset's training images)")
-    add_dataset_arguments(p)
+    add_dataset_arguments(p, download=False)  # the data the run was trained on
     p.add_argument("--calibration-images", type=int, default=DEFAULT_CALIBRATION_IMAGES,
                    metavar="N", help="training images that calibrate int8 (default "
                                      f"{DEFAULT_CALIBRATION_IMAGES})")

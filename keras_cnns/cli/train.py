@@ -79,7 +79,8 @@ def run(args):
               overwrite=args.overwrite, strategy=args.strategy, cpu_replicas=args.cpu_replicas,
               verbose=args.verbose, command=command, val_split=args.val_split,
               test_split=args.test_split, bad_images=args.bad_images,
-              early_stopping=args.early_stopping, precision=args.precision)
+              early_stopping=args.early_stopping, precision=args.precision,
+              download=args.download)
     except TrainingDiverged as err:
         print(f"{PROG} train: {err}", file=sys.stderr)
         return 1

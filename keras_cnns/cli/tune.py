@@ -52,7 +52,7 @@ def _load_data(args, size):
     from keras_cnns.training.run import resolve_dataset
 
     parts = resolve_dataset(args.dataset, args.data_dir, size, args.val_split, args.test_split,
-                            args.bad_images)
+                            args.bad_images, download=args.download)
     if parts.skipped:
         print(f"--bad-images skip: left out {len(parts.skipped)} unreadable image file(s)")
     return parts.train, parts.val

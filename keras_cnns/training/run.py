@@ -81,7 +81,7 @@ def _check_fraction(flag, value):
 
 
 def resolve_dataset(dataset, data_dir=None, image_size=32, val_split=0.1, test_split=0.1,
-                    bad_images="fail", index_dir=None, progress=None):
+                    bad_images="fail", index_dir=None, progress=None, download=False):
     """The train / validation / test parts of ``--dataset`` (:class:`DataSplits`):
 
     - ``"digits"``: the fixed three-way split of :func:`keras_cnns.data.digits`;
@@ -93,6 +93,8 @@ def resolve_dataset(dataset, data_dir=None, image_size=32, val_split=0.1, test_s
       ``validation``), its ``validation`` split for validation when that is not the
       test part, else the last ``val_split`` of ``train``.
 
+    ``download``: a tfds dataset not yet prepared in ``data_dir`` is downloaded and
+    prepared there (``--download``; offline it must be prepared already).
     ``bad_images``: ``"fail"`` (unreadable images raise, listed) or ``"skip"``.
     ``index_dir``: where a folder's ``class_index.json`` is read from (never written
     here; ``train`` writes it into its output)."""
@@ -123,7 +125,7 @@ def resolve_dataset(dataset, data_dir=None, image_size=32, val_split=0.1, test_s
     if os.sep in dataset or dataset.startswith("."):
         raise ValueError(f"--dataset {dataset!r}: no such directory")
     try:
-        return _tfds_splits(dataset, data_dir, val_split)
+        return _tfds_splits(dataset, data_dir, val_split, download)
     except ValueError as err:
         raise ValueError(f"--dataset {dataset!r}: {err} (use 'digits', a folder, or a tfds "
                          "name prepared in --data-dir)") from None
@@ -186,35 +188,39 @@ def _folder_splits(root, val_split, test_split, on_error, index_dir, progress):
                       dict(train.class_index))
 
 
-def _tfds_splits(name, data_dir, val_split):
+def _tfds_splits(name, data_dir, val_split, download=False):
     from keras_cnns import data
+
+    def load(split):
+        # Prepared once (by the first load, with ``download``); found prepared after.
+        return data.load(name, split, data_dir=data_dir, download=download)
 
     def try_load(split):
         try:
-            return data.load(name, split, data_dir=data_dir)
+            return load(split)
         except ValueError as err:
             if "is not a split" in str(err):
                 return None
             raise
 
-    full = data.load(name, "train", data_dir=data_dir)
+    full = load("train")
     names = list(full.class_names)
     test_name = next((s for s in ("test",) + VAL_SPLITS if try_load(s) is not None), None)
     if test_name is None:
         raise ValueError(f"no test or validation split ({', '.join(('test',) + VAL_SPLITS)})")
-    test = data.load(name, test_name, data_dir=data_dir)
+    test = load(test_name)
     val_name = None
     if test_name == "test":
         val_name = next((s for s in VAL_SPLITS if try_load(s) is not None), None)
     if val_name is not None:
-        train, val = full, data.load(name, val_name, data_dir=data_dir)
+        train, val = full, load(val_name)
         splits = {"train": "train", "validation": val_name, "test": test_name}
     else:
         cut = 100 - int(round(val_split * 100))
         if not 0 < cut < 100:
             raise ValueError(f"--val-split {val_split:g} leaves no whole percent of train")
-        train = data.load(name, f"train[:{cut}%]", data_dir=data_dir)
-        val = data.load(name, f"train[{cut}%:]", data_dir=data_dir)
+        train = load(f"train[:{cut}%]")
+        val = load(f"train[{cut}%:]")
         splits = {"train": f"train[:{cut}%]", "validation": f"train[{cut}%:]",
                   "test": test_name}
     return DataSplits(train, val, test, names, f"tfds {name} ({splits['train']} / "
@@ -339,7 +345,7 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
           batch_size=None, image_size=None, aux=None, seed=0, output="run", resume=False,
           overwrite=False, strategy="default", cpu_replicas=None, verbose=1, command=None,
           val_split=0.1, test_split=0.1, bad_images="fail", early_stopping=None,
-          precision="float32"):
+          precision="float32", download=False):
     """Train registry model ``model_name`` on ``dataset`` with ``recipe`` into
     ``output``; returns the ``results.json`` dict. Raises ValueError (naming the flag)
     for bad input and :class:`TrainingDiverged` for a NaN loss.
@@ -356,12 +362,13 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
     with precision_policy(precision):
         return _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size,
                       aux, seed, output, resume, overwrite, strategy, cpu_replicas, verbose,
-                      command, val_split, test_split, bad_images, early_stopping, precision)
+                      command, val_split, test_split, bad_images, early_stopping, precision,
+                      download)
 
 
 def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size, aux, seed,
            output, resume, overwrite, strategy, cpu_replicas, verbose, command, val_split,
-           test_split, bad_images, early_stopping, precision):
+           test_split, bad_images, early_stopping, precision, download):
     import keras
 
     from keras_cnns import registry
@@ -422,7 +429,7 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
         # again, under --output on a bad file with --bad-images fail).
         parts = resolve_dataset(dataset, data_dir, size, val_split, test_split, bad_images,
                                 index_dir=output if os.path.isdir(output) else None,
-                                progress=None if verbose else False)
+                                progress=None if verbose else False, download=download)
         train_src, val_src, test_src = parts.train, parts.val, parts.test
         class_names, data_desc = parts.class_names, parts.description
         classes = len(class_names)
