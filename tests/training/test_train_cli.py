@@ -230,6 +230,7 @@ def test_int8_export_agrees_runs_in_tflite_and_its_report_is_recomputable(traine
     import keras
 
     from keras_cnns.data import digits_arrays
+    from keras_cnns.data.sources import digits_split_indices
     from keras_cnns.export import fixed_size_serving_model, tflite_interpreter
 
     out, _, _ = trained_run
@@ -248,9 +249,11 @@ def test_int8_export_agrees_runs_in_tflite_and_its_report_is_recomputable(traine
              if op["op_name"] in ("CONV_2D", "FULLY_CONNECTED")]
     assert len(convs) == 5 and all(dtypes[op["inputs"][0]] == np.int8 for op in convs)
     assert report["float_ops"] == {}
-    # Recompute on the held-out digits (LeNet: crop fraction 1, so the 32 px images as
-    # they are) with the TFLite interpreter and the Keras model.
-    _, _, x_te, y_te = digits_arrays(32)
+    # Recompute on the validation digits the check uses (LeNet: crop fraction 1, so the
+    # 32 px images as they are) with the TFLite interpreter and the Keras model.
+    x_tr, y_tr, _, _ = digits_arrays(32)
+    _, val = digits_split_indices()
+    x_te, y_te = x_tr[val], y_tr[val]
     runner = interp.get_signature_runner("serving_default")
     got = np.concatenate([runner(images=x_te[i:i + 64])["probabilities"]
                           for i in range(0, len(x_te), 64)])
@@ -258,7 +261,7 @@ def test_int8_export_agrees_runs_in_tflite_and_its_report_is_recomputable(traine
     want = np.asarray(fixed_size_serving_model(model)(x_te)["probabilities"])
     agreement = float(np.mean(got.argmax(1) == want.argmax(1)))
     assert agreement >= 0.97, agreement
-    assert report["images"] == len(y_te) == 360
+    assert report["images"] == len(y_te) == 216
     assert report["agreement"] == pytest.approx(agreement, abs=1e-12)
     assert report["export_top1"] == pytest.approx(np.mean(got.argmax(1) == y_te), abs=1e-12)
     assert report["keras_top1"] == pytest.approx(np.mean(want.argmax(1) == y_te), abs=1e-12)
@@ -344,8 +347,9 @@ def test_checkpoints_evaluate_under_another_precision(trained_run, bf16_run, cap
                              ("float32", "mixed_float16")):
         out = runs[saved]
         target = out / f"as-{precision}.json"
+        # The validation part: the images best.json's figure was measured on.
         assert main(["evaluate", str(out / "best.keras"), "--precision", precision,
-                     "--output", str(target)]) == 0
+                     "--split", "validation", "--output", str(target)]) == 0
         got = json.loads(target.read_text())
         assert got["precision"] == precision and got["checkpoint_precision"] == saved
         best = json.loads((out / "best.json").read_text())
