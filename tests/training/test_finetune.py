@@ -167,3 +167,35 @@ def test_bad_fine_tuning_flags(flags, message, tmp_path):
               **flags)
     assert message in str(err.value) and "\n" not in str(err.value)
     assert not os.path.exists(tmp_path / "x" / "run.json")
+
+
+def test_init_from_a_torchvision_file_onto_a_ten_class_head(tmp_path, capsys):
+    """A torchvision squeezenet1_1 .pth (random weights, written here as the conversion
+    tests do) initialises squeezenet1_1 on the digits: the 1000-class conv10 is new."""
+    import sys
+
+    sys.modules.setdefault("triton", None)  # see tests/test_torchvision_weights.py
+    import keras
+    import torch
+    import torchvision
+
+    from keras_cnns.weights.torchvision import _resolve_name
+
+    registry_name = _resolve_name("squeezenet1_1")[1].registry_name
+    torch.manual_seed(0)
+    torch.save(torchvision.models.squeezenet1_1(weights=None).state_dict(), tmp_path / "sq.pth")
+    out = tmp_path / "sq"
+    results = train(registry_name, dataset="digits", epochs=1, image_size=32, output=str(out),
+                    init=str(tmp_path / "sq.pth"), freeze="backbone", **dict(FAST, verbose=2))
+    banner = capsys.readouterr().out
+    run = json.loads((out / "run.json").read_text())
+    assert run["init"]["new_layers"] == ["conv10"], run["init"]
+    assert run["init"]["loaded"] == 50 and run["init"]["new"] == 2
+    assert "loaded 50 tensors" in banner
+    model = keras.saving.load_model(out / "last.keras", safe_mode=True)
+    assert model.outputs[0].shape[-1] == 10 and results["classes"] == [str(i) for i in range(10)]
+    # the loaded backbone is torchvision's: fire2's squeeze kernel, OIHW -> HWIO
+    state = torch.load(tmp_path / "sq.pth")
+    ours = np.array(model.get_layer("fire2_squeeze").get_weights()[0])
+    theirs = state["features.3.squeeze.weight"].numpy().transpose(2, 3, 1, 0)
+    assert np.array_equal(ours, theirs)  # frozen: still the file's
