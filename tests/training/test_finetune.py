@@ -199,3 +199,38 @@ def test_init_from_a_torchvision_file_onto_a_ten_class_head(tmp_path, capsys):
     ours = np.array(model.get_layer("fire2_squeeze").get_weights()[0])
     theirs = state["features.3.squeeze.weight"].numpy().transpose(2, 3, 1, 0)
     assert np.array_equal(ours, theirs)  # frozen: still the file's
+
+
+def test_cli_end_point_freeze_overrides_and_a_resume_into_phase_two(folders, source, tmp_path,
+                                                                      capsys):
+    import keras
+
+    from keras_cnns.cli import main
+    from keras_cnns.training import callbacks as cb
+
+    out = tmp_path / "cli"
+    args = ["train", "lenet5", "--dataset", folders[1], "--init", str(source), "--freeze", "C3",
+            "--optimizer", "momentum", "--lr", "0.02", "--weight-decay", "0.0001",
+            "--label-smoothing", "0", "--batch-size", "32", "--verbose", "2",
+            "--output", str(out), "--unfreeze-after", "1"]
+    assert main(args + ["--epochs", "1"]) == 0
+    banner = capsys.readouterr().out
+    assert "sgd lr 0.02 {'momentum': 0.9}" in banner and "label smoothing 0," in banner
+    assert "freeze C3: 2 weighted layers up to and including C3 frozen" in banner, banner
+    run = json.loads((out / "run.json").read_text())
+    eff = run["recipe_effective"]
+    assert (eff["optimizer"], eff["optimizer_args"], eff["weight_decay"]) == ("sgd", {
+        "momentum": 0.9}, 0.0001)
+    assert run["freeze"] == "C3" and run["unfreeze_after"] == 1 and run["finetune_lr"] == 0.002
+    src = weights_by_layer(keras.saving.load_model(source, safe_mode=True))
+    one = weights_by_layer(keras.saving.load_model(out / "last.keras", safe_mode=True))
+    assert all(np.array_equal(src[n][0], one[n][0]) for n in ("C1", "C3"))
+    assert not np.array_equal(src["C5"][0], one["C5"][0])  # after the end point: trains
+    # --resume with more epochs continues in phase two: everything trains at lr / 10
+    assert main(args + ["--epochs", "2", "--resume"]) == 0
+    assert "phase 2 (resumed at epoch 2)" in capsys.readouterr().out
+    two = weights_by_layer(keras.saving.load_model(out / "last.keras", safe_mode=True))
+    assert not np.array_equal(one["C1"][0], two["C1"][0])
+    rows = cb.read_history(out / "history.csv")
+    assert [r["phase"] for r in rows] == [1.0, 2.0]
+    assert rows[1]["learning_rate"] == pytest.approx(0.002)
