@@ -75,24 +75,29 @@ def _source_model(source, model_name, kwargs):
                              f"{model_name}")
         return src
     if lower.endswith(".weights.h5"):
-        import h5py
+        # Keras' .weights.h5 holds no class count or layer names (its paths are by layer
+        # type and order): load what fits into the dataset's build, and report the layers
+        # the loader skipped on a shape mismatch (still as initialised) as new.
+        import warnings
 
+        import numpy as np
+
+        src = registry.build(model_name, **kwargs)
+        before = {layer.name: [np.array(w) for w in layer.get_weights()]
+                  for layer in _weighted(src)}
         try:
-            with h5py.File(source, "r") as f:
-                vars_ = f["layers"]["predictions"]["vars"]
-                classes = int(vars_[str(len(vars_) - 1)].shape[-1]) if len(vars_) else None
-        except (OSError, KeyError) as err:
-            raise _bad_init(source, f"not a Keras .weights.h5 file of {model_name} ({err})") \
-                from None
-        kw = dict(kwargs)
-        if classes is not None:
-            kw["classes"] = classes
-        src = registry.build(model_name, **kw)
-        try:
-            src.load_weights(source)
-        except (ValueError, KeyError) as err:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                src.load_weights(source, skip_mismatch=True)
+        except (OSError, ValueError, KeyError) as err:
             raise _bad_init(source, f"does not fit {model_name} "
                             f"({str(err).splitlines()[0]})") from None
+        skipped = {layer.name for layer in _weighted(src)
+                   if all(np.array_equal(a, b) for a, b in zip(before[layer.name],
+                                                               layer.get_weights()))}
+        if len(skipped) == len(before):
+            raise _bad_init(source, f"no tensor of it fits {model_name}")
+        src._init_skipped = skipped
         return src
     if lower.endswith((".pth", ".pt", ".safetensors")):
         from keras_cnns.weights import from_torchvision
@@ -125,7 +130,7 @@ def load_init(source, model_name, model, class_names=None):
         kwargs["aux"] = bool(output_keys(model))
     src = _source_model(source, model_name, dict(kwargs, classes=_classes(model)))
     src_names = read_run_metadata(src)["class_names"]
-    fresh = set()
+    fresh = set(getattr(src, "_init_skipped", ()))
     if class_names is not None and src_names is not None and list(src_names) != list(class_names):
         fresh = {n for n in head_layers(model, aux_branches=False)}
         fresh |= {k for k in (output_keys(model) or ()) if k != MAIN}

@@ -234,3 +234,23 @@ def test_cli_end_point_freeze_overrides_and_a_resume_into_phase_two(folders, sou
     rows = cb.read_history(out / "history.csv")
     assert [r["phase"] for r in rows] == [1.0, 2.0]
     assert rows[1]["learning_rate"] == pytest.approx(0.002)
+
+
+def test_init_from_a_weights_h5_file(tmp_path):
+    """--init x.weights.h5 (no class names stored: same count -> all loaded; another
+    count -> a fresh classifier)."""
+    from keras_cnns import registry
+    from keras_cnns.training.finetune import load_init
+
+    src = registry.build("lenet5", classes=5)
+    src.save_weights(tmp_path / "src.weights.h5")
+    for classes, new in ((5, []), (3, ["predictions"])):
+        model = registry.build("lenet5", classes=classes)
+        report = load_init(str(tmp_path / "src.weights.h5"), "lenet5", model,
+                           [str(i) for i in range(classes)])
+        assert report["new_layers"] == new, report
+        assert np.array_equal(model.get_layer("C3").get_weights()[0],
+                              src.get_layer("C3").get_weights()[0])
+    with pytest.raises(ValueError, match=r"--init .*: no tensor of it fits resnet20_cifar \(allowed: "):
+        load_init(str(tmp_path / "src.weights.h5"), "resnet20_cifar",
+                  registry.build("resnet20_cifar", classes=5), None)
