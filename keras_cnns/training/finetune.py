@@ -316,6 +316,26 @@ class Plan:
                "recipe_effective": _json_safe(self.rec.fields())}
         return out
 
+    def check_resume(self, old, output):
+        """--resume must keep the fine-tuning plan and the recipe (bar --epochs and
+        --batch-size) the run in ``output`` started with (runs before these flags pass)."""
+        if "recipe_effective" not in old:
+            return
+        now = self.record(None)
+        diff = [f"--{k.replace('_', '-')} {old.get(k)!r} (now {now[k]!r})"
+                for k in ("freeze", "unfreeze_after", "finetune_lr") if old.get(k) != now[k]]
+        src = (old.get("init") or {}).get("source")
+        if src != (os.fspath(self.init) if self.init is not None else None):
+            diff.append(f"--init {src!r} (now {self.init!r})")
+        skip = ("epochs", "batch_size")
+        diff += [f"recipe {k} {v!r} (now {now['recipe_effective'].get(k)!r})"
+                 for k, v in old["recipe_effective"].items()
+                 if k not in skip and now["recipe_effective"].get(k) != v]
+        if diff:
+            raise ValueError(f"--resume: the run in --output {output!r} was started with "
+                             f"other settings: {'; '.join(diff)}; resume it with those (or "
+                             "--overwrite)")
+
     def banner(self, init_report, freeze_desc):
         lines = []
         if init_report is not None:

@@ -450,7 +450,9 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
         meta = {"model": model_name, "dataset": dataset, "image_size": size, "aux": aux,
                 "classes": classes, "recipe": rec.name, "precision": precision}
         if chief:
-            _check_output(output, meta, resume, overwrite)
+            old_run = _check_output(output, meta, resume, overwrite)
+            if resume and old_run:
+                plan.check_resume(old_run, output)
             sweep_run_temp_files(output)
         n_train = _count(train_src)
         steps = n_train // batch_size

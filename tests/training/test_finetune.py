@@ -226,6 +226,13 @@ def test_cli_end_point_freeze_overrides_and_a_resume_into_phase_two(folders, sou
     one = weights_by_layer(keras.saving.load_model(out / "last.keras", safe_mode=True))
     assert all(np.array_equal(src[n][0], one[n][0]) for n in ("C1", "C3"))
     assert not np.array_equal(src["C5"][0], one["C5"][0])  # after the end point: trains
+    with pytest.raises(ValueError, match=r"^--resume: the run in --output .* was started with "
+                                         r"other settings: --freeze 'C3' \(now 'backbone'\); "
+                                         r"--finetune-lr 0.002 \(now 0.001\); "
+                                         r"recipe learning_rate 0.02 \(now 0.01\); resume"):
+        train("lenet5", dataset=folders[1], output=str(out), init=str(source), lr=0.01,
+              optimizer="momentum", weight_decay=1e-4, label_smoothing=0.0, epochs=2,
+              unfreeze_after=1, resume=True, verbose=0)
     # --resume with more epochs continues in phase two: everything trains at lr / 10
     assert main(args + ["--epochs", "2", "--resume"]) == 0
     assert "phase 2 (resumed at epoch 2)" in capsys.readouterr().out
