@@ -102,3 +102,20 @@ def test_index_code_blocks_run(tmp_path, monkeypatch):
     for png in ("feature_maps.png", "heatmap.png", "grad_cam.png", "history.png",
                 "squeezenet1_1.png"):
         assert os.path.getsize(tmp_path / png) > 5000
+
+
+def test_finetune_guide_code_blocks_run(tmp_path, monkeypatch):
+    text = _read(os.path.join(docs.DOCS, "finetune.md"))
+    blocks = _python_blocks(text)
+    assert len(blocks) >= 6
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "docs_finetune"}
+    for i, code in enumerate(blocks):
+        try:
+            exec(compile(code, f"docs/finetune.md block {i + 1}", "exec"), namespace)
+        except Exception as err:  # noqa: BLE001
+            pytest.fail(f"docs/finetune.md block {i + 1} failed: {type(err).__name__}: "
+                        f"{err}\n{code}")
+    assert namespace["tuned"]["test_top1"] > 0.5  # the fine-tuned head learned 5-9
+    assert [int(r["phase"]) for r in namespace["read_history"](
+        "runs/high_two_phase/history.csv")] == [1, 2]

@@ -31,6 +31,29 @@ def add_parsers(sub):
     p.add_argument("--batch-size", type=int, default=None,
                    help="GLOBAL batch, split across replicas (default: the recipe's)")
     add_image_size_argument(p)
+    ft = p.add_argument_group("fine-tuning and recipe overrides (docs/finetune.md)")
+    ft.add_argument("--init", default=None, metavar="SOURCE",
+                    help="start from trained weights: 'imagenet', a .keras checkpoint, a "
+                         ".weights.h5 file or a torchvision .pth/.safetensors file; a "
+                         "classifier whose class count differs is initialised fresh")
+    ft.add_argument("--freeze", default="none", metavar="none|backbone|bn|END_POINT",
+                    help="backbone: train only the classifier heads; bn: every BatchNorm in "
+                         "inference mode; END_POINT: freeze up to and including it (frozen "
+                         "BatchNorm runs in inference mode)")
+    ft.add_argument("--unfreeze-after", type=int, default=None, metavar="EPOCHS",
+                    help="two phases: the head alone for EPOCHS epochs, then the whole network "
+                         "at the learning rate / 10 (or --finetune-lr)")
+    ft.add_argument("--finetune-lr", type=float, default=None,
+                    help="phase two's learning rate (with --unfreeze-after)")
+    ft.add_argument("--optimizer", default=None,
+                    choices=("sgd", "momentum", "adam", "adamw", "rmsprop"),
+                    help="override the recipe's optimiser (momentum: SGD with momentum 0.9; "
+                         "adamw: Adam with decoupled weight decay)")
+    ft.add_argument("--lr", type=float, default=None, help="override the learning rate")
+    ft.add_argument("--weight-decay", type=float, default=None,
+                    help="override the weight decay")
+    ft.add_argument("--label-smoothing", type=float, default=None,
+                    help="override the label smoothing (0 <= s < 1)")
     p.add_argument("--aux", action=argparse.BooleanOptionalAction, default=None,
                    help="train with the aux heads (default: on for models that have them)")
     p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
@@ -80,7 +103,10 @@ def run(args):
               verbose=args.verbose, command=command, val_split=args.val_split,
               test_split=args.test_split, bad_images=args.bad_images,
               early_stopping=args.early_stopping, precision=args.precision,
-              download=args.download)
+              download=args.download, init=args.init, freeze=args.freeze,
+              unfreeze_after=args.unfreeze_after, finetune_lr=args.finetune_lr,
+              optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay,
+              label_smoothing=args.label_smoothing)
     except TrainingDiverged as err:
         print(f"{PROG} train: {err}", file=sys.stderr)
         return 1

@@ -138,6 +138,7 @@ class HistoryCSV(keras.callbacks.Callback):
         self.path = path
         self.guard = guard
         self.rows = [r for r in read_history(path) if r["epoch"] < initial_epoch]
+        self.extra = {}  # constant columns, e.g. --unfreeze-after's {"phase": 1}
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
@@ -151,6 +152,7 @@ class HistoryCSV(keras.callbacks.Callback):
                 pass
         row = {"epoch": epoch}
         row.update({k: float(v) for k, v in logs.items()})
+        row.update(self.extra)
         self.rows = [r for r in self.rows if r["epoch"] < epoch] + [row]
         self.write()
 
@@ -227,7 +229,12 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.model.load_weights(weights)
         self.model._initial_epoch = int(meta["epoch"])
 
+    skip_restore = False  # set for a second fit() in the same run (--unfreeze-after)
+
     def on_train_begin(self, logs=None):
+        if self.skip_restore:
+            self.skip_restore = False
+            return
         if self._read_meta() is not None or self.checkpoint is not None:
             self._restore_best()
         self._load_model()

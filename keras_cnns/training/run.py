@@ -345,7 +345,9 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
           batch_size=None, image_size=None, aux=None, seed=0, output="run", resume=False,
           overwrite=False, strategy="default", cpu_replicas=None, verbose=1, command=None,
           val_split=0.1, test_split=0.1, bad_images="fail", early_stopping=None,
-          precision="float32", download=False):
+          precision="float32", download=False, init=None, freeze="none",
+          unfreeze_after=None, finetune_lr=None, optimizer=None, lr=None, weight_decay=None,
+          label_smoothing=None):
     """Train registry model ``model_name`` on ``dataset`` with ``recipe`` into
     ``output``; returns the ``results.json`` dict. Raises ValueError (naming the flag)
     for bad input and :class:`TrainingDiverged` for a NaN loss.
@@ -357,18 +359,27 @@ def train(model_name, dataset="digits", data_dir=None, recipe="fast", epochs=Non
 
     ``precision``: ``"float32"``, ``"mixed_bfloat16"`` or ``"mixed_float16"``
     (:mod:`keras_cnns.precision`): Keras' global dtype policy while the model is built
-    and trained, restored afterwards."""
+    and trained, restored afterwards.
+
+    Fine-tuning (:mod:`keras_cnns.training.finetune`): ``init`` (``"imagenet"``, a
+    ``.keras`` / ``.weights.h5`` / torchvision file), ``freeze`` (``none``,
+    ``backbone``, ``bn`` or an end point), ``unfreeze_after`` (epochs of phase one;
+    phase two trains everything at ``finetune_lr``, default the learning rate / 10);
+    recipe overrides ``optimizer``, ``lr``, ``weight_decay``, ``label_smoothing``."""
     precision = check_precision(precision, "--precision")
+    ft = dict(init=init, freeze=freeze, unfreeze_after=unfreeze_after,
+              finetune_lr=finetune_lr, optimizer=optimizer, lr=lr,
+              weight_decay=weight_decay, label_smoothing=label_smoothing)
     with precision_policy(precision):
         return _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size,
                       aux, seed, output, resume, overwrite, strategy, cpu_replicas, verbose,
                       command, val_split, test_split, bad_images, early_stopping, precision,
-                      download)
+                      download, ft)
 
 
 def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size, aux, seed,
            output, resume, overwrite, strategy, cpu_replicas, verbose, command, val_split,
-           test_split, bad_images, early_stopping, precision, download):
+           test_split, bad_images, early_stopping, precision, download, ft):
     import keras
 
     from keras_cnns import registry
@@ -396,6 +407,11 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
     batch_size = int(batch_size or rec.batch_size)
     # The recipe as it runs: the banner, run.json and the schedules see the overrides.
     rec = rec.replace(epochs=epochs, batch_size=batch_size)
+    from keras_cnns.training import finetune
+
+    rec = finetune.override_recipe(rec, ft["optimizer"], ft["lr"], ft["weight_decay"],
+                                   ft["label_smoothing"])
+    plan = finetune.check_plan(ft, rec, model_name)
     size = int(image_size or info.default_input_shape[0])
     if size < info.min_input_size:
         raise ValueError(f"--image-size {size} is below {model_name}'s minimum input size "
@@ -440,7 +456,9 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
         meta = {"model": model_name, "dataset": dataset, "image_size": size, "aux": aux,
                 "classes": classes, "recipe": rec.name, "precision": precision}
         if chief:
-            _check_output(output, meta, resume, overwrite)
+            old_run = _check_output(output, meta, resume, overwrite)
+            if resume and old_run:
+                plan.check_resume(old_run, output)
             sweep_run_temp_files(output)
         n_train = _count(train_src)
         steps = n_train // batch_size
@@ -462,11 +480,16 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
             except ValueError as err:
                 raise ValueError(f"MODEL {model_name} at --image-size {size}"
                                  f"{' with --aux' if aux else ''}: {err}") from None
+            init_report = (finetune.load_init(ft["init"], model_name, model, class_names)
+                           if ft["init"] is not None else None)
             # Class names, registry name, input size, preprocessing: in every .keras saved.
             from keras_cnns.checkpoint import attach_run_metadata
             model = attach_run_metadata(model, class_names=class_names, name=model_name,
                                         dataset=dataset)
-            rec.compile(model, steps_per_epoch=steps)
+            done = (cb.AtomicBackupAndRestore(os.path.join(output, "backup")).restored_epoch()
+                    if resume else 0)
+            freeze_desc = finetune.prepare_phase(model, model_name, plan, done, init_report)
+            plan.recipe(done).compile(model, steps_per_epoch=steps)
         if chief:
             if overwrite:
                 _clear_run(output)
@@ -480,7 +503,7 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
                           schedule=rec.schedule, schedule_args=dict(rec.schedule_args),
                           weight_decay=rec.weight_decay, augment=rec.augment,
                           early_stopping=early_stopping, splits=parts.splits,
-                          **parts.skipped_record())
+                          **parts.skipped_record(), **plan.record(init_report))
             cb.atomic_write_text(os.path.join(output, RUN_FILE),
                                  json.dumps(record, indent=1) + "\n")
         train_ds = train_pipeline(train_src, model, batch_size, augment=rec.augment, seed=seed,
@@ -492,6 +515,8 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
                   f"{channels}, {classes} classes{', aux heads' if aux else ''}) on {data_desc}",
                   flush=True)
             print(rec.describe(), flush=True)
+            for line in plan.banner(init_report, freeze_desc):
+                print(line, flush=True)
             print(f"precision {precision}; strategy {strat_desc}; global batch {batch_size} "
                   f"({batch_size // replicas} per replica), {steps} steps per epoch, {epochs} "
                   f"epochs -> {output}", flush=True)
@@ -517,15 +542,15 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
                       f"epoch {initial + 1}", flush=True)
         # best.keras / best.json are re-derived from the backup's commit at fit start.
         committed = (backup.committed_best() or {}) if initial else {}
-        callbacks = [guard]
+        callbacks, history = [guard], None
         if workdir:
             checkpoint = cb.AtomicCheckpoint(output, monitor=monitor, mode="max", guard=guard,
                                              best=committed.get("value"),
                                              tie_monitor="val_main_loss" if aux else "val_loss",
                                              best_tie=committed.get("tie"))
             backup.checkpoint = checkpoint
-            callbacks += [checkpoint,
-                          cb.HistoryCSV(os.path.join(output, "history.csv"), initial, guard=guard)]
+            history = cb.HistoryCSV(os.path.join(output, "history.csv"), initial, guard=guard)
+            callbacks += [checkpoint, history]
         callbacks += rec.callbacks(monitor="val_main_loss" if aux else "val_loss", verbose=verbose)
         if early_stopping is not None:
             callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode="max",
@@ -535,8 +560,23 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
         import tensorflow as tf
 
         try:
-            _fit(model, strat, rec, strategy, workdir, initial, backup, train_ds, eval_ds,
-                 epochs, steps, batch_size, callbacks, verbose, chief, output)
+            for start, end, phase in plan.phases(initial, epochs):
+                if phase is not None and history is not None:
+                    history.extra = {"phase": phase}
+                if start > initial:  # phase two begins in this run: unfreeze, recompile
+                    if guard.diverged is not None:
+                        break
+                    with strat.scope():
+                        finetune.unfreeze(model, keep_bn_frozen=plan.freeze == "bn")
+                        plan.recipe(start).compile(model, steps_per_epoch=steps)
+                    backup.skip_restore = True  # the backup holds phase one's optimiser
+                    model._initial_epoch = None
+                    if verbose:
+                        print(f"--unfreeze-after {plan.unfreeze_after}: phase 2 at epoch "
+                              f"{start + 1}, whole network, learning rate "
+                              f"{plan.recipe(start).learning_rate:g}", flush=True)
+                _fit(model, strat, rec, strategy, workdir, start, backup, train_ds, eval_ds,
+                     end, steps, batch_size, list(callbacks), verbose, chief, output)
         except tf.errors.OpError as err:
             kept = os.path.join(output, "last.keras")
             kept = (f"; the last good checkpoint is kept ({kept}; fix or remove the file, "
@@ -623,4 +663,4 @@ def _fit(model, strat, rec, strategy, workdir, initial, backup, train_ds, eval_d
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(output, "logs")))
         callbacks.append(backup)  # last: commits the epoch
         model.fit(train_ds, epochs=epochs, steps_per_epoch=steps, validation_data=eval_ds,
-                  callbacks=callbacks, verbose=verbose, shuffle=False)
+                  callbacks=callbacks, verbose=verbose, shuffle=False, initial_epoch=initial)

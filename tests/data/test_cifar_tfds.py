@@ -10,7 +10,6 @@ train (tests/data/test_sources.py covers that carving on a dataset prepared offl
 
 import json
 
-import pytest
 import tensorflow_datasets as tfds
 
 from keras_cnns.cli import main
