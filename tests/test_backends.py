@@ -172,6 +172,7 @@ def _ok(value, where):
     return value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_network_code_runs_on_the_backend_without_tensorflow(run, backend):
     res = run[1][backend]
