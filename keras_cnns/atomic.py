@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 
 __all__ = ["atomic_path", "atomic_dir", "atomic_write", "atomic_save_model", "directory_lock",
            "DirectoryBusy", "WriteFailed", "check_writable", "sweep_temp_files"]
@@ -162,7 +163,14 @@ def directory_lock(directory, what="--output", lock_name=LOCK_FILE, label=None):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            # The holder writes its pid just after it takes the lock: give it a moment.
+            holder = ""
+            for _ in range(50):
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+                if holder:
+                    break
+                time.sleep(0.01)
+            holder = holder or "unknown"
             os.close(fd)
             raise DirectoryBusy(f"{what} {label or directory!r} is in use by another run (pid "
                                 f"{holder}); wait for it to finish, or choose another "

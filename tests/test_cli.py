@@ -244,13 +244,17 @@ def test_bad_arguments_give_one_line_and_nonzero_exit(argv, needle):
 
 # --------------------------------------------------------------------------- --backend
 
-@pytest.mark.parametrize("command", [["train", "lenet5"], ["evaluate", "x.keras"]])
-def test_backend_flag_parses_on_train_and_evaluate(command):
+@pytest.mark.parametrize("command", [["train", "lenet5"], ["evaluate", "x.keras"],
+                                     ["predict", "x.keras", "a.png"]])
+def test_backend_and_precision_flags_parse_on_train_evaluate_and_predict(command):
     parser = cli.build_parser()
     assert parser.parse_args(command).backend is None  # the user's environment
     assert parser.parse_args(command + ["--backend", "jax"]).backend == "jax"
     with pytest.raises(cli.UsageError, match="backend"):
         parser.parse_args(command + ["--backend", "mxnet"])
+    assert parser.parse_args(command).precision == "float32"
+    assert parser.parse_args(command + ["--precision", "mixed_bfloat16"]).precision == \
+        "mixed_bfloat16"
 
 
 def test_backend_is_set_before_keras_and_refused_after(monkeypatch):

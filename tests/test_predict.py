@@ -118,6 +118,23 @@ def test_predict_cli_table_json_and_csv(run, pngs, tmp_path, capsys):
                                                             rel=1e-5)
 
 
+def test_predict_under_mixed_bfloat16_agrees_and_restores_the_policy(run, pngs, tmp_path,
+                                                                     capsys):
+    import keras
+
+    _, files, _, _ = pngs
+    _, ckpt = copied_alone(run, tmp_path)
+    outs = {}
+    for precision in ("float32", "mixed_bfloat16"):
+        j = tmp_path / f"{precision}.json"
+        assert main(["predict", str(ckpt), *files[:40], "--top-k", "1", "--precision",
+                     precision, "--json", str(j)]) == 0
+        outs[precision] = [r["predictions"][0]["label"] for r in json.loads(j.read_text())]
+    agree = sum(a == b for a, b in zip(outs["float32"], outs["mixed_bfloat16"]))
+    assert agree >= 38, (agree, outs)  # bf16 rounding may flip a near-tie or two
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
 def test_predict_cli_bad_images_fail_or_skip(run, pngs, tmp_path, capsys):
     _, files, _, _ = pngs
     folder = tmp_path / "mixed"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from keras_cnns.cli.common import PROG, UsageError, load_checkpoint
+from keras_cnns.cli.common import (PROG, UsageError, add_backend_argument,
+                                   add_precision_argument, load_checkpoint, select_backend)
 
 #: keras_cnns.data.SCHEMES, spelled out so that the parser needs no TensorFlow
 #: (tests/test_predict.py pins the two together).
@@ -30,6 +31,8 @@ def add_parsers(sub):
     p.add_argument("--csv", default=None, metavar="OUT", help="write one row per image here")
     p.add_argument("--bad-images", default="fail", choices=BAD_IMAGES,
                    help="an undecodable file: fail (exit 2, listing them) or skip (reported)")
+    add_precision_argument(p, "predict")
+    add_backend_argument(p)
     p.set_defaults(func=run)
 
 
@@ -100,6 +103,7 @@ def run(args):
 
     from keras_cnns.validation import check_positive_int
 
+    select_backend(args.backend)  # before anything imports Keras
     check_positive_int("--top-k", args.top_k)
     check_positive_int("--batch-size", args.batch_size)
     _check_out("--json", args.json)
@@ -108,6 +112,9 @@ def run(args):
 
     files = collect_images(args.paths)
     model = _load(args.model)
+    from keras_cnns.precision import with_precision
+
+    model = with_precision(model, args.precision)  # the same weights, computed as asked
 
     from keras_cnns.atomic import atomic_write
     from keras_cnns.inference import predict_images
