@@ -23,9 +23,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
-import keras  # noqa: E402
 import keras_cnns  # noqa: E402
 from keras_cnns.precision import PRECISIONS, precision_policy  # noqa: E402
+from training import keras_step  # noqa: E402  (benchmarks/training.py, beside this file)
 
 
 def op_times(path):
@@ -67,30 +67,20 @@ def main(argv=None):
         kwargs = {"aux": False} if keras_cnns.model_info(args.model).has_aux else {}
         model = keras_cnns.build(args.model, input_shape=(args.size, args.size, 3),
                                  classes=1000, **kwargs)
-    opt = keras.optimizers.SGD(0.01, momentum=0.9)
-    opt.build(model.trainable_variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy()
     x = tf.random.normal((args.batch, args.size, args.size, 3), seed=0)
     y = tf.constant(np.arange(args.batch) % 1000)
-
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, tf.cast(model(x, training=True), tf.float32))
-        grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
+    step = keras_step(model, x, y)  # the training benchmark's step, one compiled function
 
     for _ in range(2):
-        step(x, y).numpy()
+        step()
     t = time.perf_counter()
     for _ in range(args.steps):
-        step(x, y).numpy()
+        step()
     wall = (time.perf_counter() - t) / args.steps
     logdir = os.path.join(args.logdir, f"{args.model}_{args.precision}")
     tf.profiler.experimental.start(logdir)
     for _ in range(args.steps):
-        step(x, y).numpy()
+        step()
     tf.profiler.experimental.stop()
     path = sorted(glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True),
                   key=os.path.getmtime)[-1]
