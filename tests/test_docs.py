@@ -77,6 +77,17 @@ def test_pages_hold_the_reference_facts():
         assert "configuration D" in vgg
 
 
+def _run_blocks(page, blocks):
+    """Run a page's python blocks in order in one namespace; fail naming the block."""
+    namespace = {"__name__": "docs_" + page.split(".")[0]}
+    for i, code in enumerate(blocks):
+        try:
+            exec(compile(code, f"docs/{page} block {i + 1}", "exec"), namespace)
+        except Exception as err:  # noqa: BLE001
+            pytest.fail(f"docs/{page} block {i + 1} failed: {type(err).__name__}: {err}\n{code}")
+    return namespace
+
+
 def _python_blocks(text):
     """```python blocks, except those right after a `<!-- docs-test: skip -->` line."""
     blocks = []
@@ -93,12 +104,7 @@ def test_index_code_blocks_run(tmp_path, monkeypatch):
     assert ("pip install -e \".[cpu]\" && keras-cnns train lenet5 --dataset digits"
             in text)
     monkeypatch.chdir(tmp_path)
-    namespace = {"__name__": "docs_index"}
-    for i, code in enumerate(blocks):
-        try:
-            exec(compile(code, f"docs/index.md block {i + 1}", "exec"), namespace)
-        except Exception as err:  # noqa: BLE001
-            pytest.fail(f"docs/index.md block {i + 1} failed: {type(err).__name__}: {err}\n{code}")
+    _run_blocks("index.md", blocks)
     for png in ("feature_maps.png", "heatmap.png", "grad_cam.png", "history.png",
                 "squeezenet1_1.png"):
         assert os.path.getsize(tmp_path / png) > 5000
@@ -109,13 +115,7 @@ def test_finetune_guide_code_blocks_run(tmp_path, monkeypatch):
     blocks = _python_blocks(text)
     assert len(blocks) >= 6
     monkeypatch.chdir(tmp_path)
-    namespace = {"__name__": "docs_finetune"}
-    for i, code in enumerate(blocks):
-        try:
-            exec(compile(code, f"docs/finetune.md block {i + 1}", "exec"), namespace)
-        except Exception as err:  # noqa: BLE001
-            pytest.fail(f"docs/finetune.md block {i + 1} failed: {type(err).__name__}: "
-                        f"{err}\n{code}")
+    namespace = _run_blocks("finetune.md", blocks)
     assert namespace["tuned"]["test_top1"] > 0.5  # the fine-tuned head learned 5-9
     assert [int(r["phase"]) for r in namespace["read_history"](
         "runs/high_two_phase/history.csv")] == [1, 2]
