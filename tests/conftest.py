@@ -50,14 +50,18 @@ def _free_models_between_modules():
 SLOW_WEIGHT = 20
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     """Groups for pytest-xdist's ``--dist loadgroup`` (the README's test command runs
     two workers): a test module runs on one worker, so its module-scoped fixtures (a
     trained run, built models) are made once; the registry matrix is split by entry
     instead, so its 40-odd networks share both workers. Groups with slow tests come
-    first."""
-    groups, weight, first, named = [], {}, {}, set()
+    first.
+
+    The marks go on before the other hooks run (xdist reads them); the order is set after
+    them, because pytest's own reordering by parametrised fixtures interleaved the
+    matrix's entries (an entry's models were built, freed and built again)."""
+    groups, weight, first, named = {}, {}, {}, set()
     for i, item in enumerate(items):
         mark = item.get_closest_marker("xdist_group")
         if mark is None:
@@ -69,10 +73,22 @@ def pytest_collection_modifyitems(config, items):
         else:
             group = mark.args[0] if mark.args else mark.kwargs.get("name", "default")
             named.add(group)
-        groups.append(group)
+        groups[id(item)] = group  # xdist appends the group to nodeid
         first.setdefault(group, i)
         weight[group] = weight.get(group, 0) + (SLOW_WEIGHT if item.get_closest_marker("slow")
                                                 else 1)
-    order = sorted(range(len(items)), key=lambda i: (groups[i] not in named, -weight[groups[i]],
-                                                    first[groups[i]], i))
-    items[:] = [items[i] for i in order]
+    yield
+    rank = {g: (g not in named, -weight[g], first[g]) for g in weight}
+    # A stable sort: within a group, pytest's order stands.
+    items.sort(key=lambda item: rank[groups[id(item)]])
+
+
+def pytest_collection_finish(session):
+    """Move everything collection made (TensorFlow, Keras, the test modules: about half a
+    million objects) out of the garbage collector's reach: they live for the whole run,
+    and every full collection (the matrix frees its models after each entry) would
+    otherwise walk them again."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

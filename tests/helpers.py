@@ -1,10 +1,12 @@
 """Helpers the tests import (fixtures live in conftest.py): real images only,
 scikit-learn's bundled digits and sample photos."""
 
+import contextlib
 import importlib.util
 import os
 import subprocess
 import sys
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -146,6 +148,25 @@ def assert_same_as_keras(ours, theirs, x, rtol=1e-4):
 
 
 # --------------------------------------------------------------------------- built models
+
+@contextlib.contextmanager
+def zero_initialised_weights():
+    """Builds inside this block draw no random numbers: every normal, truncated-normal and
+    uniform initialiser returns zeros. For checks that never read the initial values
+    (parameter counts, multiply-adds, shapes, or weights overwritten before use): drawing
+    ResNet-152's 60 M truncated normals is about half of its build time, VGG-19's FC
+    layers most of it."""
+    import keras
+    from keras.src.backend import random as backend_random
+
+    def zeros(shape, *args, dtype=None, **kwargs):
+        return keras.ops.zeros(shape, dtype=dtype or keras.backend.floatx())
+
+    with mock.patch.multiple(backend_random, normal=zeros, truncated_normal=zeros,
+                             uniform=zeros):
+        yield
+
+
 
 class ModelCache:
     """Registry models built once per test module (``build_kwargs`` for every build),

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 import keras_cnns
 from keras_cnns.precision import precision_policy
-from tests.helpers import small_photos
+from tests.helpers import small_photos, zero_initialised_weights
 
 # ResNet-1202 (4,212 layers) takes about half a minute per build: its own module
 # (tests/models/test_resnet_cifar.py) runs this matrix's checks on a single build.
@@ -44,8 +44,11 @@ def small_shape(name):
 
 
 def default_model(name):
+    """The entry as keras_cnns.build(name) makes it. Only its counts and shapes are read,
+    so its weights are zeros (tests.helpers.zero_initialised_weights)."""
     if ("default", name) not in _CACHE:
-        _CACHE[("default", name)] = keras_cnns.build(name)
+        with zero_initialised_weights():
+            _CACHE[("default", name)] = keras_cnns.build(name)
     return _CACHE[("default", name)]
 
 
@@ -127,8 +130,9 @@ def test_default_build_matches_reference(name):
 
 def _check_headless(name, pooling):
     # The pooled features are the last feature map's channels, as the entry declares.
-    model = keras_cnns.build(name, include_top=False, pooling=pooling,
-                             input_shape=small_shape(name))
+    with zero_initialised_weights():  # only shapes are read
+        model = keras_cnns.build(name, include_top=False, pooling=pooling,
+                                 input_shape=small_shape(name))
     assert info_of(name).last_channels is not None, f"{name} declares no last_channels"
     assert tuple(model.output.shape) == (None, info_of(name).last_channels)
     assert model.layers[-1].name == f"{pooling}_pool"
