@@ -416,6 +416,15 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
     if size < info.min_input_size:
         raise ValueError(f"--image-size {size} is below {model_name}'s minimum input size "
                          f"{info.min_input_size}")
+    if size > info.default_input_shape[0]:
+        # Above the model's own size, refuse an input that could never fit in memory
+        # before the data is resized to it (the builders' estimate,
+        # keras_cnns.models.common.check_fits_in_memory; a symbolic build, no tensor).
+        try:
+            registry.build(model_name, input_shape=(size, size, info.default_input_shape[-1]),
+                           weights=None)
+        except ValueError as err:
+            raise ValueError(f"--image-size {size}: {err}") from None
     if aux and not info.has_aux:
         raise ValueError(f"--aux: {model_name} has no aux heads (models with aux heads: "
                          f"{', '.join(n for n in registry.available_models() if registry.model_info(n).has_aux)})")
