@@ -561,10 +561,13 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
             history = cb.HistoryCSV(os.path.join(output, "history.csv"), initial, guard=guard)
             callbacks += [checkpoint, history]
         callbacks += rec.callbacks(monitor="val_main_loss" if aux else "val_loss", verbose=verbose)
+        stopper = None
         if early_stopping is not None:
-            callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode="max",
-                                                           patience=int(early_stopping),
-                                                           verbose=verbose))
+            # The validation part's metric (eval_ds); the test part is scored once, at the end.
+            stopper = keras.callbacks.EarlyStopping(monitor=monitor, mode="max",
+                                                    patience=int(early_stopping),
+                                                    verbose=verbose)
+            callbacks.append(stopper)
 
         import tensorflow as tf
 
@@ -586,6 +589,8 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
                               f"{plan.recipe(start).learning_rate:g}", flush=True)
                 _fit(model, strat, rec, strategy, workdir, start, backup, train_ds, eval_ds,
                      end, steps, batch_size, list(callbacks), verbose, chief, output)
+                if stopper is not None and stopper.stopped_epoch:
+                    break  # --early-stopping ended the run: no further phase
         except tf.errors.OpError as err:
             kept = os.path.join(output, "last.keras")
             kept = (f"; the last good checkpoint is kept ({kept}; fix or remove the file, "
@@ -601,6 +606,8 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
                                    f"{d['epoch'] + 1}, batch {d['batch'] + 1}; stopped. {kept} "
                                    "(lower the learning rate, or check the data)")
         finished = max(initial, epochs)
+        if stopper is not None and stopper.stopped_epoch:
+            finished = stopper.stopped_epoch + 1  # Keras' 0-based epoch of the stop
         if rec.averaging is not None and chief:
             cb.atomic_save_model(model, os.path.join(output, "last.keras"))  # averaged weights
         metrics = held_out_metrics(model, eval_ds)
@@ -635,6 +642,9 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
             **parts.skipped_record(), "recipe": rec.name, "image_size": size,
             "aux": aux, "batch_size": batch_size, "replicas": replicas, "strategy": strategy,
             "seed": seed, "classes": class_names, "precision": precision,
+            # --early-stopping's patience, and whether it ended the run before --epochs.
+            "early_stopping": early_stopping,
+            "stopped_early": early_stopping is not None and finished < epochs,
             "seconds": round(time.time() - t_start, 1),
         }
         if not chief:

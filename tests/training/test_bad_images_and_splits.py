@@ -219,3 +219,30 @@ def test_a_file_broken_after_the_check_exits_2_within_60_s_every_time(folder, tm
         assert proc.returncode == 2, proc.stderr[-2000:]
         assert len(lines) == 1 and victim in lines[0] and "changed after the check" in lines[0]
         assert seconds < 60
+
+
+def test_early_stopping_watches_the_validation_part_and_is_recorded(folder, tmp_path, capsys):
+    # A learning rate of 1e-9 leaves the validation accuracy flat: patience 1 stops the
+    # run after epoch 2 of 6, at the first epoch without a better validation score.
+    out = tmp_path / "es"
+    argv = ["train", "lenet5", "--epochs", "6", "--batch-size", "8", "--verbose", "0",
+            "--dataset", str(folder), "--optimizer", "sgd", "--lr", "1e-9", "--seed", "0",
+            "--early-stopping", "1", "--output", str(out)]
+    assert main(argv) == 0
+    with open(out / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    val = [float(r["val_accuracy"]) for r in rows]
+    assert len(rows) == 2 and val[1] <= val[0], rows
+    assert not any(k.startswith("test") for k in rows[0])  # the test part is not watched
+    results = json.loads((out / "results.json").read_text())
+    assert (results["epochs"], results["best_epoch"]) == (2, 1)
+    assert results["early_stopping"] == 1 and results["stopped_early"] is True
+    assert results["val_top1"] == pytest.approx(val[0], abs=1e-6)
+    assert json.loads((out / "run.json").read_text())["early_stopping"] == 1
+    # A patience below 1: one line, exit 2, before any work.
+    capsys.readouterr()
+    for bad in ("0", "-1"):
+        assert main(argv[:-4] + ["--early-stopping", bad, "--output", str(tmp_path / bad)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--early-stopping" in err[0], err
+        assert not (tmp_path / bad).exists()

@@ -26,8 +26,6 @@ def run(argv, capsys):
     # Activations that could never fit: the builders' estimate, before the data is resized.
     (["train", "lenet5", "--image-size", "20000"], "more than this machine's"),
     (["train", "vgg16", "--image-size", "20000"], "more than this machine's"),
-    (["train", "lenet5", "--early-stopping", "0"], "--early-stopping"),
-    (["train", "lenet5", "--early-stopping", "-1"], "--early-stopping"),
     (["train", "lenet5", "--aux"], "--aux"),
     (["train", "lenet5", "--batch-size", "0"], "--batch-size"),
     (["train", "lenet5", "--batch-size", "5000"], "--batch-size"),
