@@ -246,3 +246,24 @@ def test_early_stopping_watches_the_validation_part_and_is_recorded(folder, tmp_
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "--early-stopping" in err[0], err
         assert not (tmp_path / bad).exists()
+
+
+def test_tune_bad_images_skip_prints_and_records_them(broken, tmp_path, capsys, monkeypatch):
+    # The search itself is tuning's (tests/tuning); here only what the CLI records first.
+    from keras_cnns.cli import tune as tune_cli
+
+    seen = {}
+    monkeypatch.setattr(tune_cli, "_search",
+                        lambda args, role, train, val, project_dir: seen.update(
+                            train=train, val=val, project_dir=project_dir) or 0)
+    assert main(["tune", "lenet5", "--dataset", str(broken), "--bad-images", "skip",
+                 "--max-trials", "1", "--directory", str(tmp_path / "tune")]) == 0
+    bad = [str(broken / "1" / "empty.png"), str(broken / "2" / "cut.jpg")]
+    out = capsys.readouterr().out
+    assert f"left out 2 unreadable image file(s): {bad[0]}, {bad[1]}" in out
+    record = json.loads((tmp_path / "tune" / "lenet5" / "run.json").read_text())
+    assert record["skipped_images"] == 2 and record["skipped_files"] == bad
+    assert record["bad_images"] == "skip" and record["model"] == "lenet5"
+    assert seen["project_dir"] == os.path.join(str(tmp_path / "tune"), "lenet5")
+    # The 60 readable images less the 6 of the test part: the search never sees those.
+    assert sum(1 for _ in seen["train"]) + sum(1 for _ in seen["val"]) == 54
