@@ -267,3 +267,20 @@ def test_tune_bad_images_skip_prints_and_records_them(broken, tmp_path, capsys, 
     assert seen["project_dir"] == os.path.join(str(tmp_path / "tune"), "lenet5")
     # The 60 readable images less the 6 of the test part: the search never sees those.
     assert sum(1 for _ in seen["train"]) + sum(1 for _ in seen["val"]) == 54
+
+
+@pytest.mark.parametrize("content", ["[\"0\", \"1\", \"2\"]", "null", "{not json"])
+def test_a_bad_class_index_json_is_named_in_one_line(content, folder, tmp_path, capsys):
+    from keras_cnns.data.sources import read_class_index
+
+    out = tmp_path / "run"
+    out.mkdir()
+    index = out / "class_index.json"
+    index.write_text(content)
+    with pytest.raises(ValueError, match="class_index.json: .*class index"):
+        read_class_index(str(index))
+    # train reads the run's kept index before any work: exit 2, one line naming the file.
+    assert main([*TRAIN, "--dataset", str(folder), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(index) in err[0], err
+    assert sorted(os.listdir(out)) == ["class_index.json"]
