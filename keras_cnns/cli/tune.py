@@ -16,7 +16,8 @@ def add_parsers(sub):
         description="Search a network's filter counts, widths and dropout (its family's "
                     "space, see docs/tuning.md) with keras-tuner. The search lives in "
                     "DIRECTORY/PROJECT_NAME and resumes when the same command runs again. "
-                    "Writes trials.csv, trials.png and best.keras there. Distributed: set "
+                    "Writes run.json (the data, skipped images), trials.csv, trials.png and "
+                    "best.keras there. Distributed: set "
                     "KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT "
                     "on every process (chief: KERASTUNER_TUNER_ID=chief).")
     p.add_argument("model", help="registry name (see 'keras-cnns list')")
