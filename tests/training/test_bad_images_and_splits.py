@@ -74,7 +74,7 @@ def test_bad_images_fail_lists_them_and_writes_nothing(broken, tmp_path, capsys)
     assert not (tmp_path / "tune").exists()
 
 
-def test_a_decompression_bomb_is_refused_by_the_scan(folder, tmp_path, monkeypatch):
+def test_a_decompression_bomb_is_refused_by_the_scan(folder, tmp_path, monkeypatch, capsys):
     from PIL import Image as PILImage
 
     from keras_cnns.data import sources
@@ -82,8 +82,14 @@ def test_a_decompression_bomb_is_refused_by_the_scan(folder, tmp_path, monkeypat
     big = tmp_path / "big.png"
     PILImage.new("RGB", (64, 64)).save(big)
     monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 2000)  # 64 x 64 > 2000 >= 32 x 32
-    _, reasons = sources.scan_images([str(big), str(folder / "0" / "0.png")], progress=True)
+    # From SCAN_PROGRESS_FROM files on (here 2), the scan shows a progress bar.
+    monkeypatch.setattr(sources, "SCAN_PROGRESS_FROM", 2)
+    _, reasons = sources.scan_images([str(big), str(folder / "0" / "0.png")])
     assert list(reasons) == [str(big)] and "decompression bomb" in reasons[str(big)]
+    shown = capsys.readouterr()
+    assert "checking 2 image files" in shown.err and "2/2" in shown.out + shown.err
+    sources.scan_images([str(folder / "0" / "0.png")])  # below the threshold: quiet
+    assert "checking" not in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
