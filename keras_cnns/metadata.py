@@ -434,6 +434,44 @@ class RecipeSpec:
         """The field values, for building a subclass from this spec."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(RecipeSpec)}
 
+    def schedule_summary(self):
+        """The schedule in words, from ``schedule`` and ``schedule_args``."""
+        a = self.schedule_args
+        if self.schedule == "step":
+            return f"x{a['rate']:g} every {a['every_epochs']:g} epochs"
+        if self.schedule == "multistep":
+            text = f"x{a['factor']:g} at epochs {', '.join(f'{b:g}' for b in a['boundaries'])}"
+            if a.get("warmup_epochs"):
+                text = (f"x{a.get('warmup_factor', 0.1):g} for the first "
+                        f"{a['warmup_epochs']:g} epochs, then " + text)
+            return text
+        if self.schedule == "plateau":
+            return (f"x{a['factor']:g} when {a.get('monitor', 'val_loss')} stalls "
+                    f"{a['patience']:g} epochs, at most {a['max_drops']:g} times")
+        return "constant"
+
+    def summary(self):
+        """One line of the numbers a run uses (the help text of ``--recipe``)."""
+        return (f"{self.optimizer} lr {self.learning_rate:g}, {self.schedule_summary()}, "
+                f"batch {self.batch_size}, {self.epochs} epochs")
+
+
+#: The recipe no paper declares (the families declare theirs: ``Family.recipes``), as
+#: data here so that the CLI's help reads it without Keras.
+FAST_RECIPE = RecipeSpec(
+    name="fast",
+    paper="(none: a short recipe for small data sets)",
+    section="Adam (Kingma & Ba 2014); label smoothing as in Inception v3 section 7",
+    optimizer="adam", learning_rate=2e-3,
+    schedule="step", schedule_args={"rate": 0.5, "every_epochs": 6},
+    weight_decay=0.0, batch_size=32, epochs=30, label_smoothing=0.1,
+    augment="lenet", eval_scheme="center",
+    notes="Adam 2e-3 halved every 6 epochs, label smoothing 0.1, no weight decay, "
+          "LeNet's distortions (small random shifts and scalings, augment 'lenet'), "
+          "30 epochs of 32: under a minute on 2 CPU cores for the digits, where "
+          "LeNet-5 reaches 98.3-98.6 % held out (seeds 0, 1). Without the "
+          "distortions it plateaus at 96.9-97.2 % (train accuracy 100 %).")
+
 
 # --------------------------------------------------------------------------- the family
 

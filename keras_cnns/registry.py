@@ -79,6 +79,21 @@ def families():
     return tuple(_FAMILIES.values())
 
 
+def recipe_specs():
+    """Every training recipe as data (:class:`~keras_cnns.metadata.RecipeSpec`), by name:
+    ``fast`` and those the families declare (``Family.recipes``). No Keras is loaded;
+    ``keras_cnns.recipes`` builds its :class:`Recipe` objects from these."""
+    from keras_cnns.metadata import FAST_RECIPE
+
+    out = {FAST_RECIPE.name: FAST_RECIPE}
+    for family in families():
+        for spec in family.recipes:
+            if spec.name in out:
+                raise ValueError(f"recipe {spec.name!r} is declared twice")
+            out[spec.name] = spec
+    return dict(sorted(out.items()))
+
+
 def available_models(pattern: Optional[str] = None):
     """Sorted registry names, filtered by an fnmatch ``pattern`` (e.g. ``"resnet*"``)."""
     _ensure_loaded()

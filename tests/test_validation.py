@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import keras_cnns
+from keras_cnns import profiler
 from keras_cnns import validation as v
 from keras_cnns.models import common
 
@@ -81,6 +82,20 @@ def test_weights_a_folder_and_an_unknown_activation(tmp_path):
 def test_an_input_that_could_never_fit_in_memory():
     with pytest.raises(ValueError, match=r"input_shape \(20000, 20000, 3\).*GiB.*smaller"):
         keras_cnns.build("googlenet", input_shape=(20000, 20000, 3))
+    # A flattening net is refused before its fc kernel (it grows with the input) is
+    # allocated: no TensorFlow OOM. The message names the estimate and the machine's RAM.
+    memory = common.physical_memory()
+    with pytest.raises(ValueError) as err:
+        keras_cnns.build("vgg16", input_shape=(20000, 20000, 3))
+    need = int(str(err.value).split("needs about ")[1].split(" bytes")[0].replace(",", ""))
+    assert need > memory and f"{memory:,} bytes" in str(err.value)
+    # The estimate is Profile.training_memory's per-image count (batch 1, no slots).
+    model = keras_cnns.build("googlenet", input_shape=(64, 64, 3))
+    prof = profiler.profile(model)
+    small = 4 * (prof.input_elements + sum(r.elements for r in prof.layers) + prof.params)
+    with pytest.raises(ValueError, match=f"needs about {small:,} bytes"):
+        common.check_fits_in_memory(model.outputs, memory=small - 1)
+    common.check_fits_in_memory(model.outputs, memory=small)  # fits: no error
     # A dynamic size cannot be judged before the data comes; it builds.
     assert keras_cnns.build("googlenet", input_shape=(None, None, 3)).count_params() == 6_998_552
 

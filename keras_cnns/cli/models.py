@@ -131,7 +131,7 @@ def _authors(info):
 
 
 def run_info(args):
-    from keras_cnns.registry import model_info
+    from keras_cnns.registry import model_info, recipe_specs
 
     info = model_info(args.name)
     prof = None
@@ -166,7 +166,10 @@ def run_info(args):
         print(f"  with aux heads:  {info.macs_with_aux:,} multiply-adds (as trained; the "
               "figure above is without them, as at test time)")
     if info.recipe:
-        print(f"  paper recipe:    {info.recipe} (keras-cnns train {info.name} --recipe paper)")
+        spec = recipe_specs().get(info.recipe)
+        summary = f": {spec.summary()}" if spec is not None else ""
+        print(f"  paper recipe:    {info.recipe}{summary} (keras-cnns train {info.name} "
+              "--recipe paper)")
     p = info.preprocessing
     print(f"  preprocessing:   {p.mode}: {p.color_order}, scale {p.scale:g}, mean {p.mean}, "
           f"std {p.std}, crop fraction {p.crop_fraction:g}, {p.interpolation}")

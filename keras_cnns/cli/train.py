@@ -24,9 +24,7 @@ def add_parsers(sub):
     add_dataset_arguments(p)
     add_split_arguments(p)
     add_bad_images_argument(p)
-    p.add_argument("--recipe", default="fast",
-                   help="'paper' (the model family's recipe), 'fast' (Adam 1e-3; default), "
-                        "or a recipe name: alexnet, vgg, googlenet, inception_v3, resnet")
+    p.add_argument("--recipe", default="fast", help=recipe_help())
     p.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
     p.add_argument("--batch-size", type=int, default=None,
                    help="GLOBAL batch, split across replicas (default: the recipe's)")
@@ -76,6 +74,18 @@ def add_parsers(sub):
                    help="Keras verbosity: 1 progress bars (default), 2 one line per epoch "
                         "(TensorFlow's own start-up log: 'keras-cnns --verbose train ...')")
     p.set_defaults(func=run)
+
+
+def recipe_help():
+    """``--recipe``'s help, read off the recipes' data (``registry.recipe_specs``): every
+    recipe's optimiser, learning rate, schedule, batch and epochs."""
+    from keras_cnns import registry
+
+    rows = [f"{name}{' (default)' if name == 'fast' else ''}: {spec.summary()}"
+            for name, spec in registry.recipe_specs().items()]
+    return ("'paper' (the model family's own recipe, 'keras-cnns info MODEL' names it) "
+            "or a recipe: " + "; ".join(rows) + ". --epochs, --batch-size, --lr and "
+            "--optimizer override them")
 
 
 def run(args):

@@ -16,7 +16,8 @@ def add_parsers(sub):
         description="Search a network's filter counts, widths and dropout (its family's "
                     "space, see docs/tuning.md) with keras-tuner. The search lives in "
                     "DIRECTORY/PROJECT_NAME and resumes when the same command runs again. "
-                    "Writes trials.csv, trials.png and best.keras there. Distributed: set "
+                    "Writes run.json (the data, skipped images), trials.csv, trials.png and "
+                    "best.keras there. Distributed: set "
                     "KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT "
                     "on every process (chief: KERASTUNER_TUNER_ID=chief).")
     p.add_argument("model", help="registry name (see 'keras-cnns list')")
@@ -54,8 +55,28 @@ def _load_data(args, size):
     parts = resolve_dataset(args.dataset, args.data_dir, size, args.val_split, args.test_split,
                             args.bad_images, download=args.download)
     if parts.skipped:
-        print(f"--bad-images skip: left out {len(parts.skipped)} unreadable image file(s)")
-    return parts.train, parts.val
+        first = ", ".join(list(parts.skipped)[:3])
+        print(f"--bad-images skip: left out {len(parts.skipped)} unreadable image file(s): "
+              f"{first}{' ...' if len(parts.skipped) > 3 else ''}", flush=True)
+    return parts
+
+
+def _write_run_record(args, parts, project_dir):
+    """``run.json`` in the search folder, like train's: the data the search saw (the
+    parts' sizes and the skipped images: ``skipped_images`` count, ``skipped_files``)."""
+    import json
+    import os
+    import shlex
+    import sys
+
+    from keras_cnns.atomic import atomic_write
+
+    os.makedirs(project_dir, exist_ok=True)
+    record = {"model": args.model, "dataset": args.dataset, "tuner": args.tuner,
+              "bad_images": args.bad_images, "splits": parts.splits,
+              **parts.skipped_record(),
+              "command": "keras-cnns " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+    atomic_write(os.path.join(project_dir, "run.json"), json.dumps(record, indent=1) + "\n")
 
 
 def run(args):
@@ -73,7 +94,7 @@ def run(args):
     check_positive_int("--max-trials", args.max_trials)
     info = keras_cnns.model_info(args.model)
     size = args.image_size or info.crop_size
-    train, validation = _load_data(args, size)
+    parts = _load_data(args, size)
     project_dir = os.path.join(args.directory, args.project_name or args.model)
     with contextlib.ExitStack() as stack:
         if role != "worker":  # workers share the chief's folder
@@ -83,8 +104,9 @@ def run(args):
             stack.enter_context(directory_lock(project_dir, "--directory"))
             sweep_temp_files(project_dir, ["trials.csv", "trials.png", "best.keras",
                                            "best.json", "oracle.json", "tuner0.json",
-                                           "search.json"])
-        return _search(args, role, train, validation, project_dir)
+                                           "search.json", "run.json"])
+            _write_run_record(args, parts, project_dir)
+        return _search(args, role, parts.train, parts.val, project_dir)
 
 
 def _search(args, role, train, validation, project_dir):

@@ -282,7 +282,7 @@ def scan_images(files, progress=None, workers=None):
     """Decode every file once, in parallel, as training would: ``(substitutes,
     reasons)``. ``reasons`` maps each unreadable file to why; ``substitutes`` maps the
     readable files TensorFlow cannot decode itself to PNG bytes. ``progress`` (default:
-    from :data:`SCAN_PROGRESS_FROM` files on) shows a progress bar on stderr."""
+    from :data:`SCAN_PROGRESS_FROM` files on) shows a progress bar."""
     from concurrent.futures import ThreadPoolExecutor
 
     files = list(files)

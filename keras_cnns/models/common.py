@@ -1,5 +1,6 @@
 """The keras.applications signature, shared by every builder: checks, input, head."""
 
+import math
 import os
 
 import keras
@@ -149,32 +150,64 @@ def physical_memory():
         return None
 
 
-def check_fits_in_memory(model, memory=None):
-    """Refuse a model whose forward pass for ONE image could never fit in memory: the
-    output elements of every layer (what training keeps for back-propagation, the count
-    behind :meth:`keras_cnns.profiler.Profile.training_memory`) plus the parameters, at 4
-    bytes, against the machine's RAM. Building the graph is symbolic and cheap; this
-    turns the out-of-memory crash of the first ``fit``/``predict`` into a ValueError."""
+def _graph_size(outputs):
+    """Per-image output elements of every operation behind ``outputs`` (inputs included),
+    the parameters built so far, and the input's shape; ``None`` elements where a size is
+    dynamic. A walk over the symbolic graph's history: no tensor is allocated."""
+    elements, params, shape = 0, 0, None
+    seen, stack = set(), list(keras.tree.flatten(outputs))
+    while stack:
+        tensor = stack.pop()
+        history = getattr(tensor, "_keras_history", None)
+        if history is None or id(history.operation) in seen:
+            continue
+        op = history.operation
+        seen.add(id(op))
+        node = op._inbound_nodes[history.node_index]
+        for out in keras.tree.flatten(node.output_tensors):
+            dims = tuple(out.shape[1:])
+            if any(d is None for d in dims):
+                return None, 0, shape
+            elements += math.prod(int(d) for d in dims)
+        if not node.input_tensors:
+            shape = tuple(keras.tree.flatten(node.output_tensors)[0].shape[1:])
+        if isinstance(op, keras.layers.Layer) and op.built:
+            params += op.count_params()
+        stack.extend(keras.tree.flatten(node.input_tensors))
+    return elements, params, shape
+
+
+def check_fits_in_memory(outputs, extra_params=0, memory=None):
+    """Refuse a network whose forward pass for ONE image could never fit in memory: the
+    output elements of every layer behind ``outputs`` (what training keeps for
+    back-propagation, the count behind
+    :meth:`keras_cnns.profiler.Profile.training_memory`) plus the parameters (and
+    ``extra_params`` not yet allocated), at 4 bytes, against the machine's RAM.
+    Building the graph is symbolic and cheap; this turns the out-of-memory crash of
+    the first ``fit``/``predict`` (or of a huge fully connected kernel) into a
+    ValueError naming ``input_shape``."""
     memory = physical_memory() if memory is None else memory
     if not memory:
         return
-    elements = 0
-    for layer in model.layers:
-        for out in keras.tree.flatten(layer.output):
-            dims = tuple(out.shape[1:])
-            if any(d is None for d in dims):
-                return  # a dynamic size: nothing to estimate before the data comes
-            n = 1
-            for d in dims:
-                n *= int(d)
-            elements += n
-    need = 4 * (elements + model.count_params())
+    elements, params, shape = _graph_size(outputs)
+    if elements is None:
+        return  # a dynamic size: nothing to estimate before the data comes
+    need = 4 * (elements + params + int(extra_params))
     if need > memory:
-        shape = tuple(model.inputs[0].shape[1:])
-        raise ValueError(f"input_shape {shape}: one image needs about {need / 2 ** 30:,.0f} "
-                         f"GiB for {model.name!r}'s activations and weights, more than this "
-                         f"machine's {memory / 2 ** 30:,.0f} GiB of memory; use a smaller "
+        raise ValueError(f"input_shape {shape}: one image needs about {need:,} bytes "
+                         f"({need / 2 ** 30:,.0f} GiB) for the network's activations and "
+                         f"weights, more than this machine's {memory:,} bytes "
+                         f"({memory / 2 ** 30:,.0f} GiB) of memory; use a smaller "
                          "input_shape")
+
+
+def flatten(x, units, name="flatten"):
+    """``Flatten`` before a fully connected layer of ``units``, refused (see
+    :func:`check_fits_in_memory`) before that layer's kernel, which grows with the
+    input, is allocated."""
+    x = layers.Flatten(name=name)(x)
+    check_fits_in_memory(x, extra_params=int(x.shape[-1] or 0) * int(units))
+    return x
 
 
 def finish(inputs, outputs, name, weights, imagenet=None, include_top=True):
@@ -182,8 +215,8 @@ def finish(inputs, outputs, name, weights, imagenet=None, include_top=True):
     :func:`check_fits_in_memory`) and load ``weights``: a ``.weights.h5`` path, or
     ``"imagenet"``, keras.applications' published file for the registry entry
     ``imagenet`` (its declared ``ModelInfo.imagenet_weights``; with or without the top)."""
+    check_fits_in_memory(outputs)
     model = keras.Model(inputs, outputs, name=name)
-    check_fits_in_memory(model)
     if weights == "imagenet":
         # Imported on request only: the weight table is not needed to build.
         from keras_cnns.weights.imagenet import load_imagenet_weights

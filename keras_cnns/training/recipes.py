@@ -165,32 +165,9 @@ def _metrics(output, top5):
 
 # --------------------------------------------------------------------------- the recipes
 
-# The one recipe no paper declares (the families declare theirs: Family.recipes).
-_GENERIC = {r.name: r for r in (
-    Recipe(
-        name="fast",
-        paper="(none: a short recipe for small data sets)",
-        section="Adam (Kingma & Ba 2014); label smoothing as in Inception v3 section 7",
-        optimizer="adam", learning_rate=2e-3,
-        schedule="step", schedule_args={"rate": 0.5, "every_epochs": 6},
-        weight_decay=0.0, batch_size=32, epochs=30, label_smoothing=0.1,
-        augment="lenet", eval_scheme="center",
-        notes="Adam 2e-3 halved every 6 epochs, label smoothing 0.1, no weight decay, "
-              "LeNet's distortions (small random shifts and scalings, augment 'lenet'), "
-              "30 epochs of 32: under a minute on 2 CPU cores for the digits, where "
-              "LeNet-5 reaches 98.3-98.6 % held out (seeds 0, 1). Without the "
-              "distortions it plateaus at 96.9-97.2 % (train accuracy 100 %)."),
-)}
-
 def _collect():
-    """Every recipe: those the families declare (``Family.recipes``) and ``fast``."""
-    out = dict(_GENERIC)
-    for family in registry.families():
-        for spec in family.recipes:
-            if spec.name in out:
-                raise ValueError(f"recipe {spec.name!r} is declared twice")
-            out[spec.name] = Recipe.from_spec(spec)
-    return dict(sorted(out.items()))
+    """Every recipe: ``fast`` and those the families declare (``Family.recipes``)."""
+    return {name: Recipe.from_spec(spec) for name, spec in registry.recipe_specs().items()}
 
 
 RECIPES = _collect()

@@ -416,6 +416,15 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
     if size < info.min_input_size:
         raise ValueError(f"--image-size {size} is below {model_name}'s minimum input size "
                          f"{info.min_input_size}")
+    if size > info.default_input_shape[0]:
+        # Above the model's own size, refuse an input that could never fit in memory
+        # before the data is resized to it (the builders' estimate,
+        # keras_cnns.models.common.check_fits_in_memory; a symbolic build, no tensor).
+        try:
+            registry.build(model_name, input_shape=(size, size, info.default_input_shape[-1]),
+                           weights=None)
+        except ValueError as err:
+            raise ValueError(f"--image-size {size}: {err}") from None
     if aux and not info.has_aux:
         raise ValueError(f"--aux: {model_name} has no aux heads (models with aux heads: "
                          f"{', '.join(n for n in registry.available_models() if registry.model_info(n).has_aux)})")
@@ -552,10 +561,13 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
             history = cb.HistoryCSV(os.path.join(output, "history.csv"), initial, guard=guard)
             callbacks += [checkpoint, history]
         callbacks += rec.callbacks(monitor="val_main_loss" if aux else "val_loss", verbose=verbose)
+        stopper = None
         if early_stopping is not None:
-            callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode="max",
-                                                           patience=int(early_stopping),
-                                                           verbose=verbose))
+            # The validation part's metric (eval_ds); the test part is scored once, at the end.
+            stopper = keras.callbacks.EarlyStopping(monitor=monitor, mode="max",
+                                                    patience=int(early_stopping),
+                                                    verbose=verbose)
+            callbacks.append(stopper)
 
         import tensorflow as tf
 
@@ -577,6 +589,8 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
                               f"{plan.recipe(start).learning_rate:g}", flush=True)
                 _fit(model, strat, rec, strategy, workdir, start, backup, train_ds, eval_ds,
                      end, steps, batch_size, list(callbacks), verbose, chief, output)
+                if stopper is not None and stopper.stopped_epoch:
+                    break  # --early-stopping ended the run: no further phase
         except tf.errors.OpError as err:
             kept = os.path.join(output, "last.keras")
             kept = (f"; the last good checkpoint is kept ({kept}; fix or remove the file, "
@@ -592,6 +606,8 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
                                    f"{d['epoch'] + 1}, batch {d['batch'] + 1}; stopped. {kept} "
                                    "(lower the learning rate, or check the data)")
         finished = max(initial, epochs)
+        if stopper is not None and stopper.stopped_epoch:
+            finished = stopper.stopped_epoch + 1  # Keras' 0-based epoch of the stop
         if rec.averaging is not None and chief:
             cb.atomic_save_model(model, os.path.join(output, "last.keras"))  # averaged weights
         metrics = held_out_metrics(model, eval_ds)
@@ -626,6 +642,9 @@ def _train(model_name, dataset, data_dir, recipe, epochs, batch_size, image_size
             **parts.skipped_record(), "recipe": rec.name, "image_size": size,
             "aux": aux, "batch_size": batch_size, "replicas": replicas, "strategy": strategy,
             "seed": seed, "classes": class_names, "precision": precision,
+            # --early-stopping's patience, and whether it ended the run before --epochs.
+            "early_stopping": early_stopping,
+            "stopped_early": early_stopping is not None and finished < epochs,
             "seconds": round(time.time() - t_start, 1),
         }
         if not chief:

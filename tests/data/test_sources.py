@@ -40,6 +40,15 @@ class KcTinyGreyDigits(tfds.core.GeneratorBasedBuilder):
             yield i, {"image": img, "label": int(d.target[i])}
 
 
+class KcTinyThreeSplits(KcTinyGreyDigits):
+    """The same digits with the dataset's own validation split."""
+
+    def _split_generators(self, dl_manager):
+        return {"train": self._generate_examples(0, 8),
+                "validation": self._generate_examples(8, 12),
+                "test": self._generate_examples(12, 16)}
+
+
 class KcTinyText(tfds.core.GeneratorBasedBuilder):
     """Not image classification: text and an int."""
 
@@ -120,6 +129,23 @@ def test_tfds_without_validation_split_carves_it_from_train(tfds_dir, no_network
     assert not set(train) & set(val)
     again = resolve_dataset("kc_tiny_grey_digits", tfds_dir, val_split=0.25)
     assert images(again.val) == val  # stable across runs
+
+
+def test_tfds_with_its_own_validation_split_uses_it(tmp_path, no_network):
+    """A dataset that has train / validation / test: the parts are its own splits, and
+    --val-split carves nothing."""
+    from keras_cnns.training.run import resolve_dataset
+
+    KcTinyThreeSplits(data_dir=str(tmp_path)).download_and_prepare()
+    parts = resolve_dataset("kc_tiny_three_splits", str(tmp_path), val_split=0.25)
+    assert parts.splits == {"train": "train", "validation": "validation", "test": "test"}
+    labels = [[int(y) for _, y in ds.as_numpy_iterator()]
+              for ds in (parts.train, parts.val, parts.test)]
+    from sklearn.datasets import load_digits
+
+    target = load_digits().target
+    assert [sorted(lab) for lab in labels] == [sorted(target[a:b].tolist())
+                                               for a, b in ((0, 8), (8, 12), (12, 16))]
 
 
 def _save(path, array, mode=None, fmt=None):

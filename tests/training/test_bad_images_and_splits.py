@@ -74,7 +74,7 @@ def test_bad_images_fail_lists_them_and_writes_nothing(broken, tmp_path, capsys)
     assert not (tmp_path / "tune").exists()
 
 
-def test_a_decompression_bomb_is_refused_by_the_scan(folder, tmp_path, monkeypatch):
+def test_a_decompression_bomb_is_refused_by_the_scan(folder, tmp_path, monkeypatch, capsys):
     from PIL import Image as PILImage
 
     from keras_cnns.data import sources
@@ -82,8 +82,14 @@ def test_a_decompression_bomb_is_refused_by_the_scan(folder, tmp_path, monkeypat
     big = tmp_path / "big.png"
     PILImage.new("RGB", (64, 64)).save(big)
     monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 2000)  # 64 x 64 > 2000 >= 32 x 32
-    _, reasons = sources.scan_images([str(big), str(folder / "0" / "0.png")], progress=True)
+    # From SCAN_PROGRESS_FROM files on (here 2), the scan shows a progress bar.
+    monkeypatch.setattr(sources, "SCAN_PROGRESS_FROM", 2)
+    _, reasons = sources.scan_images([str(big), str(folder / "0" / "0.png")])
     assert list(reasons) == [str(big)] and "decompression bomb" in reasons[str(big)]
+    shown = capsys.readouterr()
+    assert "checking 2 image files" in shown.err and "2/2" in shown.out + shown.err
+    sources.scan_images([str(folder / "0" / "0.png")])  # below the threshold: quiet
+    assert "checking" not in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +225,68 @@ def test_a_file_broken_after_the_check_exits_2_within_60_s_every_time(folder, tm
         assert proc.returncode == 2, proc.stderr[-2000:]
         assert len(lines) == 1 and victim in lines[0] and "changed after the check" in lines[0]
         assert seconds < 60
+
+
+def test_early_stopping_watches_the_validation_part_and_is_recorded(folder, tmp_path, capsys):
+    # A learning rate of 1e-9 leaves the validation accuracy flat: patience 1 stops the
+    # run after epoch 2 of 6, at the first epoch without a better validation score.
+    out = tmp_path / "es"
+    argv = ["train", "lenet5", "--epochs", "6", "--batch-size", "8", "--verbose", "0",
+            "--dataset", str(folder), "--optimizer", "sgd", "--lr", "1e-9", "--seed", "0",
+            "--early-stopping", "1", "--output", str(out)]
+    assert main(argv) == 0
+    with open(out / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    val = [float(r["val_accuracy"]) for r in rows]
+    assert len(rows) == 2 and val[1] <= val[0], rows
+    assert not any(k.startswith("test") for k in rows[0])  # the test part is not watched
+    results = json.loads((out / "results.json").read_text())
+    assert (results["epochs"], results["best_epoch"]) == (2, 1)
+    assert results["early_stopping"] == 1 and results["stopped_early"] is True
+    assert results["val_top1"] == pytest.approx(val[0], abs=1e-6)
+    assert json.loads((out / "run.json").read_text())["early_stopping"] == 1
+    # A patience below 1: one line, exit 2, before any work.
+    capsys.readouterr()
+    for bad in ("0", "-1"):
+        assert main(argv[:-4] + ["--early-stopping", bad, "--output", str(tmp_path / bad)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--early-stopping" in err[0], err
+        assert not (tmp_path / bad).exists()
+
+
+def test_tune_bad_images_skip_prints_and_records_them(broken, tmp_path, capsys, monkeypatch):
+    # The search itself is tuning's (tests/tuning); here only what the CLI records first.
+    from keras_cnns.cli import tune as tune_cli
+
+    seen = {}
+    monkeypatch.setattr(tune_cli, "_search",
+                        lambda args, role, train, val, project_dir: seen.update(
+                            train=train, val=val, project_dir=project_dir) or 0)
+    assert main(["tune", "lenet5", "--dataset", str(broken), "--bad-images", "skip",
+                 "--max-trials", "1", "--directory", str(tmp_path / "tune")]) == 0
+    bad = [str(broken / "1" / "empty.png"), str(broken / "2" / "cut.jpg")]
+    out = capsys.readouterr().out
+    assert f"left out 2 unreadable image file(s): {bad[0]}, {bad[1]}" in out
+    record = json.loads((tmp_path / "tune" / "lenet5" / "run.json").read_text())
+    assert record["skipped_images"] == 2 and record["skipped_files"] == bad
+    assert record["bad_images"] == "skip" and record["model"] == "lenet5"
+    assert seen["project_dir"] == os.path.join(str(tmp_path / "tune"), "lenet5")
+    # The 60 readable images less the 6 of the test part: the search never sees those.
+    assert sum(1 for _ in seen["train"]) + sum(1 for _ in seen["val"]) == 54
+
+
+@pytest.mark.parametrize("content", ["[\"0\", \"1\", \"2\"]", "null", "{not json"])
+def test_a_bad_class_index_json_is_named_in_one_line(content, folder, tmp_path, capsys):
+    from keras_cnns.data.sources import read_class_index
+
+    out = tmp_path / "run"
+    out.mkdir()
+    index = out / "class_index.json"
+    index.write_text(content)
+    with pytest.raises(ValueError, match="class_index.json: .*class index"):
+        read_class_index(str(index))
+    # train reads the run's kept index before any work: exit 2, one line naming the file.
+    assert main([*TRAIN, "--dataset", str(folder), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(index) in err[0], err
+    assert sorted(os.listdir(out)) == ["class_index.json"]

@@ -23,6 +23,9 @@ def run(argv, capsys):
     (["train", "lenet5", "--recipe", "paper"], "--recipe"),  # LeNet has no paper recipe
     (["train", "lenet5", "--image-size", "28"], "--image-size"),
     (["train", "googlenet", "--image-size", "31"], "--image-size"),
+    # Activations that could never fit: the builders' estimate, before the data is resized.
+    (["train", "lenet5", "--image-size", "20000"], "more than this machine's"),
+    (["train", "vgg16", "--image-size", "20000"], "more than this machine's"),
     (["train", "lenet5", "--aux"], "--aux"),
     (["train", "lenet5", "--batch-size", "0"], "--batch-size"),
     (["train", "lenet5", "--batch-size", "5000"], "--batch-size"),
@@ -117,3 +120,25 @@ def test_a_second_run_into_a_busy_output_is_refused(tmp_path):
 
     with directory_lock(out) as path:  # a killed holder may leave the file, never the lock
         assert open(path).read().strip() == str(os.getpid())
+
+
+def test_a_checkpoint_with_a_class_keras_cannot_locate_points_to_the_import(tmp_path, capsys):
+    # Issue 12 section 5: the wording points to 'import keras_cnns' (which registers the
+    # package's classes) when Keras cannot locate a class a checkpoint names.
+    import keras
+    from keras.src.saving import object_registration
+
+    @keras.saving.register_keras_serializable(package="kc_test_unregistered")
+    class Doubler(keras.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    inputs = keras.Input((4,))
+    path = tmp_path / "m.keras"
+    keras.Model(inputs, Doubler()(inputs)).save(path)
+    object_registration.GLOBAL_CUSTOM_OBJECTS.pop("kc_test_unregistered>Doubler")
+    object_registration.GLOBAL_CUSTOM_NAMES.pop(Doubler, None)
+    code, err = run(["evaluate", str(path)], capsys)
+    assert code == 2 and len(err) == 1, err
+    assert "is not a loadable .keras model" in err[0]
+    assert "'import keras_cnns' before keras.saving.load_model" in err[0]

@@ -287,3 +287,43 @@ def test_multistep_schedule_steps_epochs_and_warm_up():
         MultiStepDecay(0.1, 5, 0.1, steps)
     with pytest.raises(ValueError, match="factor"):
         MultiStepDecay(0.1, (5,), 0.0, steps)
+
+
+def _recipe_help():
+    from keras_cnns.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.choices and "train" in a.choices)
+    action = next(a for a in sub.choices["train"]._actions if "--recipe" in a.option_strings)
+    return action.help
+
+
+@pytest.mark.parametrize("name", recipes.available_recipes())
+def test_the_recipe_help_states_the_recipes_numbers(name, capsys):
+    # Issue 12 section 5: --recipe's help is read off the data, never written apart.
+    r = recipes.get(name)
+    rows = {row.split(":", 1)[0].replace(" (default)", ""): row.split(":", 1)[1]
+            for row in _recipe_help().split("recipe: ", 1)[1].rsplit(". --epochs", 1)[0]
+            .split("; ")}
+    row = rows[name]
+    assert f"{r.optimizer} lr {r.learning_rate:g}," in row
+    assert f"batch {r.batch_size}," in row and row.endswith(f" {r.epochs} epochs")
+    args = dict(r.schedule_args)
+    numbers = {"step": ("rate", "every_epochs"), "plateau": ("factor", "patience", "max_drops"),
+               "multistep": ("factor",), "constant": ()}[r.schedule]
+    for key in numbers:
+        assert f"{args[key]:g}" in row, (key, row)
+    for boundary in args.get("boundaries", ()):
+        assert f"{boundary:g}" in row
+    # The paper recipe of a model is named with the same numbers by `keras-cnns info`.
+    users = [m for m in keras_cnns.available_models() if keras_cnns.model_info(m).recipe == name]
+    if users:
+        from keras_cnns.cli import main
+
+        assert main(["info", users[0]]) == 0
+        assert f"paper recipe:    {name}:{row} (" in capsys.readouterr().out
+
+
+def test_the_fast_recipe_help_is_not_the_old_hand_written_figure():
+    assert "fast (default): adam lr 0.002, x0.5 every 6 epochs, batch 32, 30 epochs" \
+        in _recipe_help()

@@ -138,6 +138,14 @@ def test_export_formats_agree_with_keras_on_real_photos(trained_run, photos, tmp
     np.testing.assert_allclose(got, ref_small, rtol=1e-4, atol=1e-6)
     # An existing OUT is refused without --overwrite.
     assert main(["export", str(ckpt), str(onnx_path), "--format", "onnx"]) == 2
+    # Issue 12: exports follow the umask like every other write (0755 / 0644 under 022),
+    # not the temp files' private 0700 / 0600.
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (sm.stat().st_mode & 0o777) == 0o777 & ~mask
+    assert ((sm / "saved_model.pb").stat().st_mode & 0o777) == 0o666 & ~mask
+    for path in (tfl, onnx_path):
+        assert (path.stat().st_mode & 0o777) == 0o666 & ~mask, path
 
 
 @pytest.mark.slow

@@ -79,14 +79,14 @@ def _build(layout, *, include_top, weights, input_tensor, input_shape, pooling, 
 
     if head == "torchvision":
         x = AdaptiveAveragePooling2D(6, name="avg_pool")(x)
-        x = layers.Flatten(name="flatten")(x)
+        x = common.flatten(x, 4096)
         x = layers.Dropout(dropout, name="drop5")(x)
         x = fc(x, 4096, "fc6")
         x = layers.Dropout(dropout, name="drop6")(x)
         x = fc(x, 4096, "fc7")
     else:
         # fc6 reads the flattened pool5 grid (6x6x256 at the default input).
-        x = layers.Flatten(name="flatten")(x)
+        x = common.flatten(x, 4096)
         x = fc(x, 4096, "fc6")
         x = layers.Dropout(dropout, name="drop6")(x)
         x = fc(x, 4096, "fc7")

@@ -37,7 +37,7 @@ def _aux_head(x, key, classes, classifier_activation, dropout, conv, variant, ki
     else:
         x = layers.AveragePooling2D(AUX_POOL, strides=3, padding="valid", name=f"{key}_pool")(x)
     x = conv(x, 128, 1, name=f"{key}_conv")
-    x = layers.Flatten(name=f"{key}_flatten")(x)
+    x = common.flatten(x, 1024, name=f"{key}_flatten")
     x = layers.Dense(1024, activation="relu", name=f"{key}_fc", kernel_initializer=kinit,
                      bias_initializer=binit)(x)
     x = layers.Dropout(dropout, name=f"{key}_dropout")(x)

@@ -195,7 +195,7 @@ def _v3_aux_head(x, classes, classifier_activation, conv, depth, kinit, variant)
     x = conv(x, depth(conv_row.filters), kernel, conv_row.stride, conv_row.padding,
              name=conv_row.name)
     if V3_VARIANT_CONFIG[variant]["aux_kernel_fits_grid"]:
-        x = layers.Flatten(name="aux_flatten")(x)
+        x = common.flatten(x, classes, name="aux_flatten")
     else:
         x = layers.GlobalAveragePooling2D(name="aux_avg_pool")(x)
     return common.classifier(x, classes, classifier_activation, name="aux",

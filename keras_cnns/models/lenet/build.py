@@ -72,7 +72,7 @@ def LeNet5(include_top=True, weights=None, input_tensor=None, input_shape=None, 
     x, _ = apply_rows(x, trunk(table, subsampling), conv=conv)
     if include_top:
         # C5 is 1x1x120 at 32 px; at larger inputs F6 reads the flattened C5 grid.
-        x = layers.Flatten(name="flatten")(x)
+        x = common.flatten(x, F6_UNITS)
         if dropout:
             x = layers.Dropout(dropout, name="C5_dropout")(x)
         x = layers.Dense(F6_UNITS, activation=activation, kernel_initializer=kernel_initializer,

@@ -79,7 +79,7 @@ def VGG(include_top=True, weights=None, input_tensor=None, input_shape=None, poo
     x, _ = apply_rows(x, trunk(config, widths), conv=conv_row)
     if include_top:
         # fc1 reads the flattened 7x7x512 grid at 224 (its fan-in follows the input).
-        x = layers.Flatten(name="flatten")(x)
+        x = common.flatten(x, FC_UNITS)
         x = layers.Dense(FC_UNITS, activation="relu", kernel_initializer=kernel_initializer,
                          name="fc1")(x)
         x = layers.Dropout(dropout, name="fc1_dropout")(x)
