@@ -170,17 +170,22 @@ def zero_initialised_weights():
 
 class ModelCache:
     """Registry models built once per test module (``build_kwargs`` for every build),
-    freed when the module ends: ``built = ModelCache(); _free_models = built.fixture()``."""
+    freed when the module ends: ``built = ModelCache(); _free_models = built.fixture()``.
+    ``zero_init=True`` for a module that reads only counts and shapes or overwrites every
+    weight (see zero_initialised_weights)."""
 
-    def __init__(self, **build_kwargs):
+    def __init__(self, zero_init=False, **build_kwargs):
         self.build_kwargs = build_kwargs
+        self.zero_init = zero_init
         self.models = {}
 
     def __call__(self, name):
         import keras_cnns
 
         if name not in self.models:
-            self.models[name] = keras_cnns.build(name, **self.build_kwargs)
+            context = zero_initialised_weights() if self.zero_init else contextlib.nullcontext()
+            with context:
+                self.models[name] = keras_cnns.build(name, **self.build_kwargs)
         return self.models[name]
 
     def clear(self):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import keras_cnns
-from tests.helpers import ModelCache, assert_same_as_keras
+from tests.helpers import ModelCache, assert_same_as_keras, zero_initialised_weights
 from tests.helpers import assert_training_loss_halves, digit_images
 
 # keras.applications count_params; torchvision num_params (= our trainable count);
@@ -21,8 +21,9 @@ REFERENCE = {
 KERAS_APPS = {"densenet121": "DenseNet121", "densenet169": "DenseNet169",
               "densenet201": "DenseNet201"}
 
-# Each registry model built once per module (logits out).
-built = ModelCache(classifier_activation=None)
+# Each registry model built once per module (logits out). Only counts and shapes are read,
+# or every weight is overwritten (assert_same_as_keras): no random initial values.
+built = ModelCache(zero_init=True, classifier_activation=None)
 _free_models = built.fixture()
 
 
@@ -65,8 +66,9 @@ def test_end_points_match_table1(name):
 def test_weight_compatible_with_keras_applications(name, photos):
     from tests.helpers import small_photos
 
-    theirs = getattr(keras.applications, KERAS_APPS[name])(weights=None,
-                                                             classifier_activation=None)
+    with zero_initialised_weights():  # assert_same_as_keras sets every weight
+        theirs = getattr(keras.applications, KERAS_APPS[name])(weights=None,
+                                                                 classifier_activation=None)
     ours = built(name)
     x = small_photos(photos, 224) / 255.0
     x = (x - np.array([0.485, 0.456, 0.406], "float32")) / np.array([0.229, 0.224, 0.225],
