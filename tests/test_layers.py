@@ -76,6 +76,63 @@ def test_lrn_equals_tensorflows_kernel(radius, bias, alpha, beta, channels):
     assert np.abs(got - want).max() / np.abs(want).max() < 1e-5
 
 
+@pytest.fixture(scope="module")
+def photo_features(photos):
+    """GoogLeNet-stem-like activations of the two real photos: a fixed random 3x3 conv
+    to 64 channels and a ReLU at 56 px (values up to ~230, where alpha matters)."""
+    from helpers import small_photos
+
+    k = np.random.default_rng(0).standard_normal((3, 3, 3, 64)).astype("float32") * 0.1
+    return tf.nn.relu(tf.nn.conv2d(small_photos(photos, 56), k, 1, "SAME")).numpy()
+
+
+def _lrn_and_gradient(fn, a, w):
+    a = tf.convert_to_tensor(a)
+    with tf.GradientTape() as tape:
+        tape.watch(a)
+        y = fn(a)
+        loss = tf.reduce_sum(tf.cast(y, "float32") * w)
+    g = tape.gradient(loss, a)
+    return [np.asarray(tf.cast(t, "float32")) for t in (y, g)]
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_lrn_band_matrix_sum_equals_shifted_sum_and_tf_kernel(photo_features, policy):
+    """The layer's window sum is a product with a 0/1 band matrix (for speed); its
+    output and input gradient on real-photo activations equal the earlier
+    shifted-copies sum's and TensorFlow's LRN / LRNGrad kernels'."""
+    from keras_cnns.layers.lrn import band_matrix, window_sum_shifted
+
+    assert band_matrix(5, 1).sum() == 13 and band_matrix(5, 1)[0, 2] == 0
+    layer = LocalResponseNormalization(2, 1.0, 1e-4, 0.75, dtype=policy)
+    f32 = layer.compute_dtype == "float32"
+
+    def shifted(a):
+        a = tf.cast(a, "float32")
+        t = window_sum_shifted(a * a, 2)
+        return tf.cast(a * (1.0 + 1e-4 * t) ** -0.75, layer.compute_dtype)
+
+    def tf_kernel(a):
+        y = tf.nn.local_response_normalization(tf.cast(a, "float32"), 2, 1.0, 1e-4, 0.75)
+        return tf.cast(y, layer.compute_dtype)
+
+    a = tf.cast(photo_features, layer.compute_dtype)
+    w = tf.constant(np.random.default_rng(1).standard_normal(a.shape), "float32")
+    got = _lrn_and_gradient(layer, a, w)
+    for reference in (shifted, tf_kernel):
+        for mine, want in zip(got, _lrn_and_gradient(reference, a, w)):
+            err = np.abs(mine - want) / np.abs(want).max()
+            if f32:
+                assert err.max() < 1e-5
+            else:  # float32 inside, rounded to bfloat16: at most a rare last-bit flip
+                assert err.max() < 2 ** -7 and np.mean(mine != want) < 1e-3
+    if not f32:  # ...and in float32 on the same bfloat16 inputs they agree to 1e-5
+        a32 = tf.cast(a, "float32")
+        mine = np.asarray(LocalResponseNormalization(2, 1.0, 1e-4, 0.75)(a32))
+        want = tf.nn.local_response_normalization(a32, 2, 1.0, 1e-4, 0.75).numpy()
+        assert np.abs(mine - want).max() / np.abs(want).max() < 1e-5
+
+
 @pytest.mark.parametrize("kwargs, error", [
     (dict(depth_radius=-1), ValueError), (dict(alpha=-1.0), ValueError),
     (dict(beta="x"), TypeError), (dict(depth_radius=2.0), TypeError)])
