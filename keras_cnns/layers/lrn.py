@@ -41,25 +41,27 @@ _EXPORT = threading.local()
 
 
 @contextlib.contextmanager
-def decomposed():
-    """Inside this block, LRN layers traced build their graph from basic ops that TFLite
-    quantises to int8 (see :func:`lrn_decomposed`) instead of TensorFlow's LRN op. The
-    TFLite exports trace under it; training graphs never do."""
-    before = getattr(_EXPORT, "on", False)
-    _EXPORT.on = True
+def decomposed(integer=False):
+    """Inside this block, LRN layers traced build their graph from basic ops
+    (:func:`lrn_decomposed`) instead of TensorFlow's LRN op, which TFLite runs on its
+    slow reference kernel outside XNNPACK. The TFLite exports trace under it
+    (``integer=True`` for int8 files); training graphs never do."""
+    before = getattr(_EXPORT, "mode", None)
+    _EXPORT.mode = "integer" if integer else "float"
     try:
         yield
     finally:
-        _EXPORT.on = before
+        _EXPORT.mode = before
 
 
-def lrn_decomposed(x, radius, bias, alpha, beta):
-    """The same function as :func:`lrn_formula` from CONV_2D, MUL, ADD and RSQRT only,
-    every one with an int8 TFLite kernel (POW and TFLite's LRN op have none): the
-    window sum is a 1x1 convolution with the 0/1 band kernel, and for ``beta`` a
-    multiple of 1/4 (0.75 in AlexNet and GoogLeNet) ``t ** -beta`` is a product of
-    ``r = rsqrt(t) = t ** -0.5`` and ``r * rsqrt(r) = t ** -0.25`` factors. Other
-    ``beta`` keep POW. Needs a 4-D channels-last input."""
+def lrn_decomposed(x, radius, bias, alpha, beta, integer=False):
+    """The same function as :func:`lrn_formula`, for TFLite: the window sum is a 1x1
+    convolution with the 0/1 band kernel (CONV_2D; int8 in an int8 file). For a float
+    file and ``beta`` a multiple of 1/4 (0.75 in AlexNet and GoogLeNet), ``t ** -beta``
+    is a product of ``r = rsqrt(t) = t ** -0.5`` and ``r * rsqrt(r) = t ** -0.25``
+    factors (MUL, RSQRT: XNNPACK runs them). ``integer=True`` keeps POW, left in float
+    by the int8 converter: TFLite's int8 RSQRT / SQRT kernels measured 10-15x slower
+    than that float POW here (docs/performance.md). Needs a 4-D channels-last input."""
     channels = x.shape[-1]
     squares = x * x
     if radius:
@@ -68,7 +70,7 @@ def lrn_decomposed(x, radius, bias, alpha, beta):
         squares = ops.conv(squares, kernel, padding="same")
     t = bias + alpha * squares
     quarters = beta * 4
-    if quarters != round(quarters) or not 0 < quarters <= 8:
+    if integer or quarters != round(quarters) or not 0 < quarters <= 8:
         return x * ops.power(t, -beta)
     quarters = int(round(quarters))
     r = ops.rsqrt(t)
@@ -128,8 +130,10 @@ class LocalResponseNormalization(keras.layers.Layer):
         x = ops.cast(inputs, "float32")
         if x.shape[-1] is None:
             raise ValueError("LocalResponseNormalization needs a known channel count")
-        if getattr(_EXPORT, "on", False) and len(x.shape) == 4:
-            y = lrn_decomposed(x, self.depth_radius, self.bias, self.alpha, self.beta)
+        mode = getattr(_EXPORT, "mode", None)
+        if mode and len(x.shape) == 4:
+            y = lrn_decomposed(x, self.depth_radius, self.bias, self.alpha, self.beta,
+                               integer=mode == "integer")
         elif keras.backend.backend() == "tensorflow" and len(x.shape) == 4:
             # TensorFlow's own LRN / LRNGrad kernels, the same formula: faster still
             # than the band product here (benchmarks/lrn.py).
