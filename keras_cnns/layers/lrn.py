@@ -109,6 +109,11 @@ class LocalResponseNormalization(keras.layers.Layer):
     Caffe's LRN layer divides alpha by ``local_size``; convert a Caffe prototxt with
     :meth:`from_caffe` (``alpha_tf = alpha_caffe / local_size``). The sum runs in
     float32 even under a float16 policy, since squares overflow float16.
+
+    One function, three graphs (all equal within float rounding): TensorFlow's LRN /
+    LRNGrad kernels on the TensorFlow backend (the fastest there), the keras.ops
+    band-matrix form (:func:`lrn_formula`) on jax and torch, and, inside
+    :func:`decomposed` (the TFLite exports), :func:`lrn_decomposed`.
     """
 
     def __init__(self, depth_radius=2, bias=1.0, alpha=1e-4, beta=0.75, **kwargs):
