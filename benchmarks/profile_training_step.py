@@ -1,5 +1,7 @@
 """Where a training step spends its time: op types and op names from a tf.profiler trace.
 
+``--inference`` profiles a forward pass (``training=False``) instead.
+
     python benchmarks/profile_training_step.py [--model googlenet] [--batch 8]
         [--precision float32|mixed_bfloat16] [--steps 3] [--logdir /tmp/kc_profile]
 
@@ -61,6 +63,8 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--logdir", default="/tmp/kc_profile")
     p.add_argument("--top", type=int, default=15, help="op names listed")
+    p.add_argument("--inference", action="store_true",
+                   help="profile a forward pass in inference mode instead of a training step")
     args = p.parse_args(argv)
 
     with precision_policy(args.precision):
@@ -69,7 +73,11 @@ def main(argv=None):
                                  classes=1000, **kwargs)
     x = tf.random.normal((args.batch, args.size, args.size, 3), seed=0)
     y = tf.constant(np.arange(args.batch) % 1000)
-    step = keras_step(model, x, y)  # the training benchmark's step, one compiled function
+    if args.inference:
+        forward = tf.function(lambda x: model(x, training=False))
+        step = lambda: forward(x).numpy()  # noqa: E731
+    else:
+        step = keras_step(model, x, y)  # the training benchmark's step, one compiled function
 
     for _ in range(2):
         step()
@@ -77,7 +85,8 @@ def main(argv=None):
     for _ in range(args.steps):
         step()
     wall = (time.perf_counter() - t) / args.steps
-    logdir = os.path.join(args.logdir, f"{args.model}_{args.precision}")
+    mode = "inference" if args.inference else "train"
+    logdir = os.path.join(args.logdir, f"{args.model}_{args.precision}_{mode}_{args.batch}")
     tf.profiler.experimental.start(logdir)
     for _ in range(args.steps):
         step()
@@ -86,7 +95,7 @@ def main(argv=None):
                   key=os.path.getmtime)[-1]
     by_type, by_name = op_times(path)
     total = sum(by_type.values())
-    print(f"{args.model} {args.precision}, batch {args.batch}, {args.size} px: wall "
+    print(f"{args.model} {args.precision} {mode}, batch {args.batch}, {args.size} px: wall "
           f"{wall:.3f} s/step; summed op time {total / args.steps:.3f} s/step; trace {path}")
     print("\n| op type | share | ms/step |\n|---|---|---|")
     for kind, sec in by_type.most_common():

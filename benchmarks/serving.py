@@ -16,6 +16,9 @@ same arithmetic; torchvision's are its own random ones); the int8 file is calibr
 - ``tf_bf16``: the network built under ``mixed_bfloat16`` with the same weights;
 - ``tflite_fp32`` / ``tflite_float16`` / ``tflite_int8``: ``write_tflite`` of the
   folded model, run by the TFLite interpreter (XNNPACK) with ``invoke()``;
+- ``tflite_fp32_lrn_op`` / ``tflite_int8_lrn_op`` (only when named in ``--runtimes``):
+  the same files with LRN left as TFLite's LOCAL_RESPONSE_NORMALIZATION op, the form
+  before ``keras_cnns.layers.lrn.decomposed``;
 - ``onnxruntime``: ``write_onnx`` of the folded model, CPU provider;
 - ``torchvision``: ``torchvision.models.googlenet`` (aux off, as torchvision serves it)
   / ``resnet50`` in ``eval()`` under ``torch.inference_mode()``. torchvision's GoogLeNet
@@ -29,6 +32,7 @@ runtime seconds in the same round).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -36,6 +40,7 @@ import statistics
 import sys
 import tempfile
 import time
+from unittest import mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # torch's wheel ships Triton, whose native library segfaults when loaded after
@@ -237,6 +242,20 @@ def build_runtimes(name, batches, args, workdir, say):
         ex.write_tflite(serving, path, quant, calibration)
         say(f"{name}: wrote {rt} ({os.path.getsize(path) / 1e6:.1f} MB, "
             f"{time.perf_counter() - t:.0f} s)")
+        sizes[rt] = os.path.getsize(path)
+        rts[rt] = {b: tflite_runner(path, args.threads, b) for b in batches}
+    # Opt-in (named in --runtimes only): the files with LRN as TFLite's own
+    # LOCAL_RESPONSE_NORMALIZATION op, as they were before keras_cnns.layers.lrn's
+    # decomposed form, for a paired comparison.
+    for quant in ("none", "int8"):
+        rt = f"tflite_{'fp32' if quant == 'none' else quant}_lrn_op"
+        if want is None or rt not in want:
+            continue
+        calibration = calibration_crops(size, args.calibration) if quant == "int8" else None
+        path = os.path.join(workdir, f"{name}_{quant}_lrn_op.tflite")
+        with mock.patch("keras_cnns.layers.lrn.decomposed",
+                        lambda integer=False: contextlib.nullcontext()):
+            ex.write_tflite(serving, path, quant, calibration)
         sizes[rt] = os.path.getsize(path)
         rts[rt] = {b: tflite_runner(path, args.threads, b) for b in batches}
     if wanted("onnxruntime") and ex.onnx_available() is None:

@@ -113,3 +113,61 @@ def test_export_is_atomic_and_refuses_to_overwrite(tmp_path, monkeypatch):
 def test_export_rejects_non_models(tmp_path):
     with pytest.raises(TypeError, match="keras.Model"):
         keras_cnns.export_saved_model("googlenet", tmp_path / "x")
+
+
+def _tflite_ops(path):
+    import collections
+
+    from keras_cnns.export import tflite_interpreter
+
+    interp = tflite_interpreter(path)
+    return interp, collections.Counter(op["op_name"] for op in interp._get_ops_details())
+
+
+def test_float_tflite_lrn_is_basic_ops_and_computes_the_layer(photos, tmp_path):
+    """TFLite exports trace LRN from basic ops (keras_cnns.layers.lrn.decomposed): no
+    LOCAL_RESPONSE_NORMALIZATION op (TFLite's reference kernel, outside XNNPACK) and,
+    at beta 0.75, no POW either; the file computes the Keras model's function."""
+    from helpers import small_photos
+
+    from keras_cnns.export.serving import write_tflite
+    from keras_cnns.layers import LocalResponseNormalization
+
+    keras.utils.set_random_seed(0)
+    images = keras.Input((32, 32, 3), dtype="uint8", name="images")
+    x = keras.layers.Conv2D(24, 3, activation="relu")(keras.ops.cast(images, "float32"))
+    x = LocalResponseNormalization(2, 1.0, 1e-4, 0.75)(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    serving = keras.Model(images, {"probabilities": keras.layers.Dense(5, "softmax")(x)})
+    batch = small_photos(photos, 32).round().astype("uint8")
+    want = np.asarray(serving(batch)["probabilities"])
+    path = str(tmp_path / "lrn.tflite")
+    write_tflite(serving, path)
+    interp, ops = _tflite_ops(path)
+    assert "LOCAL_RESPONSE_NORMALIZATION" not in ops and "POW" not in ops
+    assert ops["RSQRT"] == 2 and ops["CONV_2D"] == 2  # the network's conv and the band sum
+    got = interp.get_signature_runner("serving_default")(images=batch)["probabilities"]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_int8_tflite_googlenet_keeps_only_lrn_pow_in_float(photos, tmp_path):
+    """In the full-integer GoogLeNet file the LRN window sums are int8 convolutions and
+    only LRN's POW stays float (TFLite's int8 RSQRT was slower than a float POW)."""
+    from helpers import small_photos
+
+    from keras_cnns.export import fixed_size_serving_model
+    from keras_cnns.export.report import _float_ops
+    from keras_cnns.export.serving import write_tflite
+
+    keras.utils.set_random_seed(0)
+    model = keras_cnns.build("googlenet", input_shape=(32, 32, 3), classes=10, aux=False)
+    serving = fixed_size_serving_model(model)
+    images = small_photos(photos, 32).round().astype("uint8")
+    path = str(tmp_path / "int8.tflite")
+    write_tflite(serving, path, "int8", images)
+    interp, ops = _tflite_ops(path)
+    assert "LOCAL_RESPONSE_NORMALIZATION" not in ops and ops["POW"] == 2
+    assert _float_ops(path) == {"POW": 2}  # every CONV_2D (band sums too) in int8
+    got = interp.get_signature_runner("serving_default")(images=images)["probabilities"]
+    want = np.asarray(serving(images)["probabilities"])
+    assert got.shape == want.shape and np.allclose(got.sum(1), 1, atol=0.02)

@@ -68,12 +68,86 @@ def test_lrn_config_round_trip_and_float16(activations):
     (2, 1.0, 1e-4, 0.75, 64), (2, 2.0, 1e-4, 0.75, 96), (5, 1.0, 2e-5, 0.75, 192),
     (0, 1.0, 1e-3, 0.5, 8), (3, 1.5, 3e-4, 1.0, 7)])
 def test_lrn_equals_tensorflows_kernel(radius, bias, alpha, beta, channels):
-    """The keras.ops LRN (every backend) against tf.nn.local_response_normalization, the
-    op the layer called before, on wide windows and narrow channel counts alike."""
+    """The layer and its keras.ops forms against tf.nn.local_response_normalization, on
+    wide windows and narrow channel counts alike."""
     x = (np.random.default_rng(radius).random((2, 7, 7, channels)) * 100).astype("float32")
-    got = np.asarray(LocalResponseNormalization(radius, bias, alpha, beta)(x))
+    from keras_cnns.layers.lrn import lrn_decomposed, lrn_formula
+
     want = tf.nn.local_response_normalization(x, radius, bias, alpha, beta).numpy()
-    assert np.abs(got - want).max() / np.abs(want).max() < 1e-5
+    for got in (LocalResponseNormalization(radius, bias, alpha, beta)(x),
+                lrn_formula(x, radius, bias, alpha, beta),  # the band form (jax, torch)
+                lrn_decomposed(x, radius, bias, alpha, beta)):  # the TFLite form
+        assert np.abs(np.asarray(got) - want).max() / np.abs(want).max() < 1e-5
+
+
+@pytest.fixture(scope="module")
+def photo_features(photos):
+    """GoogLeNet-stem-like activations of the two real photos: a fixed random 3x3 conv
+    to 64 channels and a ReLU at 56 px (values up to ~230, where alpha matters)."""
+    from helpers import small_photos
+
+    k = np.random.default_rng(0).standard_normal((3, 3, 3, 64)).astype("float32") * 0.1
+    return tf.nn.relu(tf.nn.conv2d(small_photos(photos, 56), k, 1, "SAME")).numpy()
+
+
+def _lrn_and_gradient(fn, a, w):
+    a = tf.convert_to_tensor(a)
+    with tf.GradientTape() as tape:
+        tape.watch(a)
+        y = fn(a)
+        loss = tf.reduce_sum(tf.cast(y, "float32") * w)
+    g = tape.gradient(loss, a)
+    return [np.asarray(tf.cast(t, "float32")) for t in (y, g)]
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_lrn_forms_agree_on_photos_with_gradients(photo_features, policy):
+    """The LRN's forms on real-photo activations, output and input gradient: the layer
+    (TensorFlow's LRN / LRNGrad kernels on this backend), the keras.ops band-matrix form
+    (jax and torch), the earlier shifted-copies sum, and the CONV_2D / MUL / RSQRT form
+    the TFLite exports trace (``decomposed()``)."""
+    from keras_cnns.layers.lrn import (band_matrix, decomposed, lrn_formula, window_sum,
+                                       window_sum_shifted)
+
+    assert band_matrix(5, 1).sum() == 13 and band_matrix(5, 1)[0, 2] == 0
+    layer = LocalResponseNormalization(2, 1.0, 1e-4, 0.75, dtype=policy)
+    f32 = layer.compute_dtype == "float32"
+
+    def keras_ops(window):
+        def run(a):
+            y = lrn_formula(tf.cast(a, "float32"), 2, 1.0, 1e-4, 0.75, window)
+            return tf.cast(y, layer.compute_dtype)
+        return run
+
+    def export_form(a):
+        with decomposed():
+            return layer(a)
+
+    a = tf.cast(photo_features, layer.compute_dtype)
+    w = tf.constant(np.random.default_rng(1).standard_normal(a.shape), "float32")
+    want = _lrn_and_gradient(layer, a, w)
+    y32 = tf.nn.local_response_normalization(tf.cast(a, "float32"), 2, 1.0, 1e-4, 0.75)
+    assert np.abs(want[0] - np.asarray(tf.cast(tf.cast(y32, a.dtype), "float32"))).max() == 0
+    for form in (keras_ops(window_sum), keras_ops(window_sum_shifted), export_form):
+        for got, ref in zip(_lrn_and_gradient(form, a, w), want):
+            err = np.abs(got - ref) / np.abs(ref).max()
+            if f32:
+                assert err.max() < 1e-5
+            else:  # float32 inside, rounded to bfloat16: at most a rare last-bit flip
+                assert err.max() < 2 ** -7 and np.mean(got != ref) < 1e-3
+    # LRN matters on these inputs: it is far from the identity.
+    assert np.abs(want[0] - np.asarray(tf.cast(a, "float32"))).max() > 0.5 * np.abs(want[0]).max()
+
+
+def test_lrn_export_form_covers_quarter_betas():
+    """``t ** -beta`` from rsqrt products for beta in quarters, POW otherwise."""
+    from keras_cnns.layers.lrn import lrn_decomposed, lrn_formula
+
+    x = (np.random.default_rng(0).random((1, 4, 4, 9)) * 300).astype("float32")
+    for beta in (0.25, 0.5, 0.75, 1.0, 1.25, 0.6):
+        got = np.asarray(lrn_decomposed(x, 2, 1.5, 1e-3, beta))
+        want = np.asarray(lrn_formula(x, 2, 1.5, 1e-3, beta))
+        assert np.abs(got - want).max() / np.abs(want).max() < 1e-5, beta
 
 
 @pytest.mark.parametrize("kwargs, error", [

@@ -166,8 +166,8 @@ def _tflite_options(quantize, calibration_images, input_shape):
         return {"optimizations": [tf.lite.Optimize.DEFAULT],
                 "target_spec": {"supported_ops": builtins}}
     # int8: weights and activations in int8, ranges calibrated on real images. The uint8
-    # input is cast and quantised in the graph; an op without an int8 kernel (LRN) falls
-    # back to float, which the export report lists.
+    # input is cast and quantised in the graph; an op without an int8 kernel falls back
+    # to float, which the export report lists (LRN's POW).
     if calibration_images is None or len(calibration_images) == 0:
         raise ValueError("quantize='int8' needs calibration_images: uint8 images [N, s, s, 3] "
                          "at the model's input size (a few hundred training images)")
@@ -189,9 +189,14 @@ def write_tflite(serving, path, quantize="none", calibration_images=None):
     """Convert the :func:`fixed_size_serving_model` ``serving`` to a TFLite file at
     ``path`` (no check, not atomic), quantised as ``quantize`` says
     (:data:`QUANTIZE_MODES`)."""
+    from keras_cnns.layers.lrn import decomposed
+
     shape = tuple(serving.inputs[0].shape[1:])
     options = _tflite_options(quantize, calibration_images, shape)
-    serving.export(path, format="litert", verbose=False, **options)
+    # LRN traced from basic ops (the same function): TFLite's LRN op runs on its
+    # reference kernel, outside XNNPACK, and has no int8 kernel (see lrn_decomposed).
+    with decomposed(integer=quantize == "int8"):
+        serving.export(path, format="litert", verbose=False, **options)
 
 
 def export_tflite(model, path, overwrite=False, name=None, optimize=False, quantize="none",
