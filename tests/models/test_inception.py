@@ -495,7 +495,9 @@ def test_v2_small_inputs_and_headless(photos):
 @pytest.mark.slow
 def test_small_inception_v3_learns_digits(digits_data):
     """A quarter-width InceptionV3 at its minimum input (75) on real digits: the training
-    loss falls below half its starting value within 3 epochs."""
+    loss falls below half its starting value within 2 epochs. Measured (seed 0): start
+    2.734 (bar 1.367), epoch losses 2.298, 1.163, 0.528: the bar is met at epoch 2 with
+    0.20 to spare, so the third epoch (a third of the test's 31 s) is not run."""
     keras.utils.set_random_seed(0)
     x_tr, y_tr, _, _ = digits_data
     x = tf.image.resize(x_tr[:640].astype("float32"), (75, 75)).numpy() / 127.5 - 1.0
@@ -505,5 +507,5 @@ def test_small_inception_v3_learns_digits(digits_data):
                   loss="sparse_categorical_crossentropy", jit_compile=False)
     start = float(np.mean(keras.losses.sparse_categorical_crossentropy(
         y[:128], model(x[:128], training=True))))
-    hist = model.fit(x, y, batch_size=32, epochs=3, shuffle=True, verbose=0)
+    hist = model.fit(x, y, batch_size=32, epochs=2, shuffle=True, verbose=0)
     assert hist.history["loss"][-1] < 0.5 * start, (start, hist.history["loss"])

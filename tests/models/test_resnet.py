@@ -251,11 +251,13 @@ def test_bad_arguments_other_builders():
 
 @pytest.mark.slow
 def test_small_resnet_learns_digits(digits_data):
-    """ResNet-18 (one block per stage) at 32x32 on the real digits: loss halves."""
+    """ResNet-18 (one block per stage) at 32x32 on the real digits: loss halves in one
+    epoch. Measured (seed 0, 1437 images): start 2.695 (bar 1.347), epoch losses 0.398,
+    0.071: the first epoch alone clears the bar by 0.95, so the second is not run."""
     keras.utils.set_random_seed(0)
     x, y = digit_images(digits_data, 32)
     model = keras_cnns.ResNet18(stages=(1, 1, 1, 1), input_shape=(32, 32, 3), classes=10)
-    assert_training_loss_halves(model, x, y, keras.optimizers.Adam(1e-3), epochs=2,
+    assert_training_loss_halves(model, x, y, keras.optimizers.Adam(1e-3), epochs=1,
                                 batch_size=64)
 
 
