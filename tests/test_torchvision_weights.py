@@ -21,8 +21,6 @@ sys.modules.setdefault("triton", None)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
-import torchvision  # noqa: E402
 
 import keras_cnns  # noqa: E402
 from keras_cnns import cli  # noqa: E402
@@ -31,6 +29,20 @@ from keras_cnns.weights import (TORCHVISION_MODELS, decode_predictions,  # noqa:
                                 read_safetensors, torchvision_mapping,
                                 torchvision_preprocessing)
 from tests.helpers import small_photos  # noqa: E402
+
+torch = torchvision = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _import_torch():
+    """torch and torchvision, imported when this module's tests start rather than at
+    collection: both pytest workers collect every module, and the import costs each
+    about 9 s and a few hundred MB that only the worker running this module needs."""
+    global torch, torchvision
+    import torch
+    import torchvision
+    yield
+
 
 TOL = 1e-4  # relative to the output's largest magnitude
 TORCH_MEAN = np.array([0.485, 0.456, 0.406], "float32")

@@ -17,12 +17,13 @@ Held-out accuracy after each epoch, measured at 80 px on 2 cores:
   SGD(0.01, momentum 0.9) sat near chance here for 8 epochs, and Adam(1e-3) for 2.
 """
 
+import functools
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import functools
 
 import keras_cnns
 from keras_cnns.data import digits_arrays
