@@ -6,7 +6,8 @@ import pytest
 
 import keras_cnns as kc
 from keras_cnns.models import alexnet
-from tests.helpers import assert_training_loss_halves, digit_images, assert_minimum_input_is_tight
+from tests.helpers import (assert_training_loss_halves, digit_images,
+                           assert_minimum_input_is_tight, zero_initialised_weights)
 
 
 def _shapes(model, names):
@@ -69,14 +70,16 @@ def test_lrn_matches_caffe_formula():
 
 
 def test_one_tower():
-    model = kc.build("alexnet_1tower")
+    with zero_initialised_weights():  # counts and shapes only
+        model = kc.build("alexnet_1tower")
     assert model.count_params() == 62_378_344 == kc.model_info("alexnet_1tower").params
     assert kc.profile(model).macs == kc.model_info("alexnet_1tower").macs
     assert model.get_layer("conv2").kernel.shape == (5, 5, 96, 256)
 
 
 def test_torchvision_variant():
-    model = kc.build("alexnet_torchvision")
+    with zero_initialised_weights():  # counts and shapes only
+        model = kc.build("alexnet_torchvision")
     assert model.count_params() == 61_100_840 == kc.model_info("alexnet_torchvision").params
     assert model.input.shape[1:] == (224, 224, 3)
     assert _shapes(model, ["conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5",
@@ -86,13 +89,15 @@ def test_torchvision_variant():
         "conv5": (13, 13, 256), "pool5": (6, 6, 256), "avg_pool": (6, 6, 256)}
     assert not [l for l in model.layers if isinstance(l, kc.layers.LocalResponseNormalization)]
     # The adaptive pool keeps fc6 at 9216 inputs whatever the input size.
-    other = kc.AlexNet(variant="torchvision", input_shape=(100, 100, 3))
+    with zero_initialised_weights():
+        other = kc.AlexNet(variant="torchvision", input_shape=(100, 100, 3))
     assert other.get_layer("fc6").kernel.shape == (9216, 4096)
     assert other.count_params() == 61_100_840
 
 
 def test_zfnet_paper_and_cs231n():
-    model = kc.build("zfnet")
+    with zero_initialised_weights():  # counts and shapes only
+        model = kc.build("zfnet")
     assert model.count_params() == 62_357_608 == kc.model_info("zfnet").params
     assert kc.profile(model).macs == kc.model_info("zfnet").macs
     # Fig. 3: 224 -> 110 -> 55 -> 26 -> 13 -> 13 -> 6.
@@ -102,7 +107,8 @@ def test_zfnet_paper_and_cs231n():
         "conv2": (26, 26, 256), "pool2": (13, 13, 256), "conv3": (13, 13, 384),
         "conv4": (13, 13, 384), "conv5": (13, 13, 256), "pool5": (6, 6, 256)}
     del model
-    big = kc.ZFNet(filters="cs231n")
+    with zero_initialised_weights():
+        big = kc.ZFNet(filters="cs231n")
     assert big.count_params() == 107_627_624
     assert big.name == "zfnet_cs231n"
     assert tuple(big.get_layer("conv4").output.shape[1:]) == (13, 13, 1024)

@@ -19,6 +19,7 @@ from keras_cnns import registry
 from keras_cnns.blocks.rows import Pool, output_sizes
 from keras_cnns.layers import CeilModePooling2D
 from keras_cnns.models import alexnet, googlenet, nin, squeezenet
+from tests.helpers import zero_initialised_weights
 
 # One registry entry per distinct ceil-mode pool layout, with the rows its builder walks
 # (their output_size is the documented grid). alexnet_1tower and googlenet_bn have the
@@ -67,8 +68,9 @@ def test_googlenet_torchvision_at_250x300_is_8x9_after_the_last_pool():
     assert [sizes[p] for p in ("conv1", "pool1", "pool2", "pool3", "pool4")] == [
         (125, 150), (62, 75), (31, 37), (15, 18), (8, 9)]
     keras.backend.clear_session()
-    model = keras_cnns.build("googlenet_torchvision", include_top=False,
-                             input_shape=(None, None, 3))
+    with zero_initialised_weights():  # only the grid is read
+        model = keras_cnns.build("googlenet_torchvision", include_top=False,
+                                 input_shape=(None, None, 3))
     out = model(np.zeros((1, 250, 300, 3), "float32"), training=False)
     assert tuple(out.shape[1:3]) == (8, 9)
 
@@ -87,7 +89,8 @@ def test_static_and_dynamic_builds_agree_at_odd_sizes(name):
     rng = np.random.default_rng(0)
     for h, w in SIZES:
         documented = output_sizes((h, w), rows)
-        static = keras_cnns.build(name, include_top=False, input_shape=(h, w, channels))
+        with zero_initialised_weights():  # every weight is set from the dynamic build
+            static = keras_cnns.build(name, include_top=False, input_shape=(h, w, channels))
         # The same weights layer for layer (the static build's pads hold none).
         assert [lay.name for lay in static.layers if lay.weights] == \
             [lay.name for lay in dynamic.layers if lay.weights]
@@ -111,7 +114,8 @@ def test_a_known_size_keras_cannot_pool_in_ceil_mode_gets_the_layer():
     "valid" 62 x 74), so the known-size build uses CeilModePooling2D there too; the
     profiler counts its 9 additions per output element as for any pool."""
     keras.backend.clear_session()
-    model = keras_cnns.build("nin_cifar", include_top=False, input_shape=(250, 300, 3))
+    with zero_initialised_weights():  # layer kinds, shapes and counts only
+        model = keras_cnns.build("nin_cifar", include_top=False, input_shape=(250, 300, 3))
     pool2 = model.get_layer("pool2")
     assert isinstance(pool2, CeilModePooling2D) and pool2.kind == "avg"
     assert tuple(pool2.output.shape[1:]) == (62, 75, 192)

@@ -117,9 +117,11 @@ def test_bad_arguments(kwargs, match):
 
 @pytest.mark.slow
 def test_small_densenet_learns_digits(digits_data):
-    """DenseNet-BC (2 layers per block, k = 12) at 32x32 on the real digits: loss halves."""
+    """DenseNet-BC (2 layers per block, k = 12) at 32x32 on 640 real digits: loss halves.
+    Measured (seed 0): start 2.36 (bar 1.18), epochs 1.76, 0.81, 0.40 (all 1,437 digits:
+    1.34, 0.42, 0.15; 384 digits end at 0.86, too close to the bar)."""
     keras.utils.set_random_seed(0)
-    x, y = digit_images(digits_data, 32)
+    x, y = digit_images(digits_data, 32, n=640)
     model = keras_cnns.DenseNet(blocks=(2, 2, 2, 2), growth_rate=12, input_shape=(32, 32, 3),
                                 classes=10)
     assert_training_loss_halves(model, x, y, keras.optimizers.Adam(3e-3), epochs=3,

@@ -104,8 +104,11 @@ def test_min_input_size_is_the_smallest_that_builds(name, expected, monkeypatch)
 
 @pytest.mark.slow
 def test_nin_cifar_learns_small_digits(digits_data):
-    """nin_cifar at 16x16, 5 digit classes: training loss below half its start in 6 epochs."""
-    x, y = digit_images(digits_data, 16, classes=5, n=720)
+    """nin_cifar at 8x8 (the digits' own resolution), 5 digit classes: training loss
+    below half its start in 7 epochs. Measured: seed 0 start 1.665 (bar 0.833), epochs
+    1.62 1.57 1.41 1.19 0.96 0.76 0.34; seed 1 reaches 0.07. (At 16x16 it took 6 epochs
+    to 0.61 at twice the CPU time.)"""
+    x, y = digit_images(digits_data, 8, classes=5, n=720)
     keras.utils.set_random_seed(0)
-    model = kc.build("nin_cifar", input_shape=(16, 16, 3), classes=5)
-    assert_training_loss_halves(model, x, y, keras.optimizers.Adam(3e-4), epochs=6)
+    model = kc.build("nin_cifar", input_shape=(8, 8, 3), classes=5)
+    assert_training_loss_halves(model, x, y, keras.optimizers.Adam(3e-4), epochs=7)
