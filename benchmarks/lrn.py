@@ -18,7 +18,6 @@ per-round ratio ``time(variant) / time(band)``. The variants: ``tf.nn.lrn``
 import argparse
 import os
 import statistics
-import time
 import types
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -30,7 +29,8 @@ import keras  # noqa: E402
 import keras_cnns  # noqa: E402
 from keras_cnns.layers import lrn as lrn_module  # noqa: E402
 from keras_cnns.layers.lrn import LocalResponseNormalization  # noqa: E402
-from training import keras_step  # noqa: E402  (benchmarks/training.py, beside this file)
+from training import interleave as training_interleave  # noqa: E402  (benchmarks/training.py)
+from training import keras_step, paired  # noqa: E402
 
 
 def variant(window):
@@ -61,21 +61,11 @@ def use(model, name):
 
 
 def interleave(sides, reps, desc):
-    labels = list(sides)
-    for label in labels:
-        for _ in range(2):
-            sides[label]()
-    times = {label: [] for label in labels}
-    for r in range(reps):
-        k = r % len(labels)
-        for label in labels[k:] + labels[:k]:
-            t = time.perf_counter()
-            sides[label]()
-            times[label].append(time.perf_counter() - t)
-    ratios = {label: statistics.median(o / b for b, o in zip(times["band"], times[label]))
-              for label in labels if label != "band"}
+    """training.py's interleaved rounds; times relative to the band form, paired."""
+    times = training_interleave(sides, reps, desc)
+    ratios = {label: paired(times, "band", label) for label in sides if label != "band"}
     print(f"{desc} ({reps} rounds): " + ", ".join(
-        f"{label} {statistics.median(times[label]) * 1e3:.1f} ms" for label in labels)
+        f"{label} {statistics.median(times[label]) * 1e3:.1f} ms" for label in sides)
         + "; paired time / band: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()),
         flush=True)
     return ratios

@@ -181,7 +181,8 @@ def interleave(sides, reps, desc):
     for label in labels:
         for _ in range(2):
             loss = sides[label]()
-        if not np.isfinite(loss):
+        scalar = np.isscalar(loss) or getattr(loss, "shape", None) == ()
+        if scalar and not np.isfinite(float(loss)):  # a training step's loss
             raise RuntimeError(f"{desc} {label}: loss {loss}")
     times = {label: [] for label in labels}
     for r in range(reps):
