@@ -96,10 +96,11 @@ def parse_args(argv=None):
 
 # --------------------------------------------------------------------------- TensorFlow
 
-def keras_step(model, x, y):
+def sgd_step(model, loss_fn):
+    """One training step in a ``tf.function``: forward in training mode, ``loss_fn`` in
+    float32, backward, SGD (lr 0.01, momentum 0.9). The benchmarks' common step."""
     opt = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
     opt.build(model.trainable_variables)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy()
 
     @tf.function
     def step(x, y):
@@ -109,6 +110,11 @@ def keras_step(model, x, y):
         opt.apply_gradients(zip(grads, model.trainable_variables))
         return loss
 
+    return step
+
+
+def keras_step(model, x, y):
+    step = sgd_step(model, keras.losses.SparseCategoricalCrossentropy())
     return lambda: float(step(x, y))
 
 

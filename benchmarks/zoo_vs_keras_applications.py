@@ -46,6 +46,7 @@ from tqdm import tqdm  # noqa: E402
 
 import keras  # noqa: E402
 import keras_cnns  # noqa: E402
+from training import sgd_step  # noqa: E402  (benchmarks/training.py, beside this file)
 
 APPLICATIONS = {
     "vgg16": ("VGG16", 224),
@@ -114,18 +115,7 @@ def infer_fn(model):
 
 
 def train_fn(model):
-    opt = keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
-    opt.build(model.trainable_variables)
-    loss_fn = keras.losses.CategoricalCrossentropy()
-
-    @tf.function
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True))
-        grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
-
+    step = sgd_step(model, keras.losses.CategoricalCrossentropy())
     return lambda x, y: step(x, y).numpy()
 
 
